@@ -1,0 +1,112 @@
+// Command labelfree builds reasoning datasets without labels.
+//
+// This first version has the commands that the foundation needs: generate
+// a Qwen3 test model, list llama.cpp's devices, and print exact next-token
+// log-probabilities. The pipeline commands (sample, score, filter, export,
+// eval, report, finetune, run) come with the packages they drive.
+//
+// Exit codes: 0 success, 1 failure, 2 usage error.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// errUsage marks errors caused by how the command was called (exit code 2).
+var errUsage = errors.New("usage")
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+var commands = []command{
+	{"model", "generate a Qwen3 test model with random weights (model gen)", runModel},
+	{"logprobs", "print the exact next-token log-probabilities of a prompt", runLogProbs},
+	{"devices", "list the compute devices llama.cpp found", runDevices},
+	{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
+		fmt.Fprintln(stdout, "labelfree", version)
+		return nil
+	}},
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "labelfree builds reasoning datasets without labels.")
+	fmt.Fprintln(w, "\nUsage: labelfree <command> [flags]\n\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'labelfree <command> --help' for a command's flags and an example.")
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, args[1:], stdout, stderr)
+		switch {
+		case err == nil || errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, errUsage):
+			fmt.Fprintln(stderr, "labelfree", c.name+":", err)
+			return 2
+		default:
+			fmt.Fprintln(stderr, "labelfree", c.name+":", err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "labelfree: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+// newFlags returns a flag set whose --help prints the synopsis, the example
+// and the flags.
+func newFlags(name, synopsis, example string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: labelfree %s\n\n%s\n\nExample:\n  %s\n\nFlags:\n", name, synopsis, example)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags and turns parse failures into usage errors.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	return nil
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/labelfree/labelfree/internal/gguf"
+	"github.com/labelfree/labelfree/internal/testmodel"
+	"github.com/labelfree/labelfree/llama"
+)
+
+func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "gen" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fmt.Fprintln(stdout, "Usage: labelfree model gen [flags]   (see labelfree model gen --help)")
+			return nil
+		}
+		return fmt.Errorf("%w: want 'model gen'", errUsage)
+	}
+	fs := newFlags("model gen",
+		"Writes a Qwen3-architecture GGUF model with seeded random weights (its output is meaningless),\n"+
+			"for tests and benchmarks. Shapes: tiny, qwen3-0.6b, qwen3-1.7b; the real shapes need --vocab.",
+		"labelfree model gen --shape tiny --seed 1 --out tiny.gguf", stderr)
+	shape := fs.String("shape", "tiny", "model shape: tiny, qwen3-0.6b or qwen3-1.7b")
+	seed := fs.Uint64("seed", 1, "weight seed")
+	out := fs.String("out", "", "output GGUF file (required)")
+	f16 := fs.Bool("f16", false, "store weight matrices as F16 instead of F32")
+	vocab := fs.String("vocab", "", "GGUF whose tokenizer to copy (e.g. ggml-vocab-qwen2.gguf); empty: byte-level")
+	quant := fs.String("quantize", "", "also quantize through llama.cpp: Q8_0, Q4_K_M, Q5_K_M or Q6_K (writes <out> as the quantized file)")
+	force := fs.Bool("force", false, "overwrite an existing file")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if *out == "" {
+		return fmt.Errorf("%w: --out is required", errUsage)
+	}
+	s, err := testmodel.ShapeByName(*shape)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	var q llama.QuantType
+	if *quant != "" {
+		if q, err = llama.ParseQuantType(*quant); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	if _, err := os.Stat(*out); err == nil && !*force {
+		fmt.Fprintf(stdout, "%s exists (use --force to rewrite it)\n", *out)
+		return nil
+	}
+	opts := &testmodel.Options{Shape: s, Seed: *seed, VocabFile: *vocab}
+	if *f16 {
+		opts.Type = gguf.F16
+	}
+	target := *out
+	if *quant != "" {
+		target = *out + ".f.gguf"
+		defer os.Remove(target)
+	}
+	if err := testmodel.Write(target, opts); err != nil {
+		return err
+	}
+	if *quant != "" {
+		if err := llama.Quantize(ctx, target, *out, q, 0); err != nil {
+			return err
+		}
+	}
+	st, err := os.Stat(*out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (%s shape, seed %d, %.1f MB; random weights)\n", *out, s.Name, *seed, float64(st.Size())/1e6)
+	return nil
+}
+
+func runDevices(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("devices", "Lists the compute devices of the ggml backends llama.cpp loaded.", "labelfree devices", stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	devs, err := llama.Devices()
+	if err != nil {
+		return err
+	}
+	for _, d := range devs {
+		fmt.Fprintf(stdout, "%-8s %-5s %s\n", d.Name, d.Type, d.Description)
+	}
+	info, err := llama.SystemInfo()
+	if err == nil {
+		fmt.Fprintln(stdout, info)
+	}
+	return nil
+}
