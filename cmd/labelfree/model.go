@@ -46,13 +46,16 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 	}
-	if _, err := os.Stat(*out); err == nil && !*force {
-		fmt.Fprintf(stdout, "%s exists (use --force to rewrite it)\n", *out)
-		return nil
-	}
 	opts := &testmodel.Options{Shape: s, Seed: *seed, VocabFile: *vocab}
 	if *f16 {
 		opts.Type = gguf.F16
+	}
+	if _, err := os.Stat(*out); err == nil && !*force {
+		if err := sameModel(*out, opts, *quant != "", q); err != nil {
+			return fmt.Errorf("%s exists but %v: use --force to rewrite it", *out, err)
+		}
+		fmt.Fprintf(stdout, "%s exists with the same options (%s); kept\n", *out, opts)
+		return nil
 	}
 	target := *out
 	if *quant != "" {
@@ -90,6 +93,27 @@ func runDevices(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	info, err := llama.SystemInfo()
 	if err == nil {
 		fmt.Fprintln(stdout, info)
+	}
+	return nil
+}
+
+// sameModel checks that the model at path was generated with opts (and
+// quantized to q when quantized is set).
+func sameModel(path string, opts *testmodel.Options, quantized bool, q llama.QuantType) error {
+	f, err := gguf.Open(path)
+	if err != nil {
+		return err
+	}
+	if got, _ := f.String(testmodel.OptionsKey); got != opts.String() {
+		return fmt.Errorf("was generated with %q, not %q", got, opts.String())
+	}
+	kv, _ := f.Lookup("general.file_type")
+	ft, _ := kv.Value.(uint32)
+	if quantized && ft != uint32(q) {
+		return fmt.Errorf("has file type %d, not %v", ft, q)
+	}
+	if !quantized && ft != map[gguf.Type]uint32{gguf.F32: 0, gguf.F16: 1}[opts.Type] {
+		return fmt.Errorf("has file type %d (quantized?), not %v", ft, opts.Type)
 	}
 	return nil
 }

@@ -34,7 +34,7 @@ type Shape struct {
 // The shapes Write knows. Tiny has a separate output head so that tests
 // cover both that path and the tied one of the real shapes.
 var (
-	Tiny = Shape{Name: "tiny", Hidden: 64, Layers: 2, Heads: 4, KVHeads: 2, HeadDim: 16,
+	Tiny = Shape{Name: "tiny", Hidden: 64, Layers: 2, Heads: 4, KVHeads: 2, HeadDim: 32,
 		FFN: 128, Context: 1024, RopeBase: 1e6, Eps: 1e-6}
 	// Qwen3_0_6B has the shape of Qwen/Qwen3-0.6B (its config.json).
 	Qwen3_0_6B = Shape{Name: "qwen3-0.6b", Vocab: 151936, Hidden: 1024, Layers: 28, Heads: 16,
@@ -158,6 +158,19 @@ func copyVocabKeys(w *gguf.Writer, path string) (int, error) {
 	return len(tokens), nil
 }
 
+// OptionsKey is the metadata key under which a generated model records the
+// Options it was made with (Options.String), so a cached file can be checked.
+const OptionsKey = "labelfree.testmodel.options"
+
+// String describes the options that determine the weights.
+func (o *Options) String() string {
+	vocab := "bytes"
+	if o.VocabFile != "" {
+		vocab = filepath.Base(o.VocabFile)
+	}
+	return fmt.Sprintf("shape=%s seed=%d type=%v vocab=%s", o.Shape.Name, o.Seed, o.Type, vocab)
+}
+
 // Write writes the model described by opts to path. The file appears
 // atomically: a partial file is never left under path.
 func Write(path string, opts *Options) (err error) {
@@ -181,6 +194,7 @@ func Write(path string, opts *Options) (err error) {
 	w.Add("general.name", "labelfree random "+name)
 	w.Add("general.description", fmt.Sprintf("random weights (seed %d): output is meaningless", opts.Seed))
 	w.Add("general.file_type", map[gguf.Type]uint32{gguf.F32: 0, gguf.F16: 1}[opts.Type]) // LLAMA_FTYPE_ALL_F32 / MOSTLY_F16
+	w.Add(OptionsKey, opts.String())
 	w.Add("qwen3.context_length", uint32(s.Context))
 	w.Add("qwen3.embedding_length", uint32(s.Hidden))
 	w.Add("qwen3.block_count", uint32(s.Layers))

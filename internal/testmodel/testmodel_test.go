@@ -73,12 +73,12 @@ func TestTinyLayout(t *testing.T) {
 				t.Errorf("tensors %v\nwant %v", names, TensorNames(Tiny))
 			}
 			q, _ := f.Tensor("blk.1.attn_q.weight")
-			if !reflect.DeepEqual(q.Shape, []uint64{64, 64}) {
+			if !reflect.DeepEqual(q.Shape, []uint64{64, 128}) { // 4 heads of 32: wider than hidden, as in Qwen3
 				t.Errorf("attn_q shape %v", q.Shape)
 			}
 			k, _ := f.Tensor("blk.0.attn_k.weight")
-			if !reflect.DeepEqual(k.Shape, []uint64{64, 32}) {
-				t.Errorf("attn_k shape %v, want [64 32] (2 kv heads of 16)", k.Shape)
+			if !reflect.DeepEqual(k.Shape, []uint64{64, 64}) {
+				t.Errorf("attn_k shape %v, want [64 64] (2 kv heads of 32)", k.Shape)
 			}
 		})
 	}

@@ -1,0 +1,78 @@
+# labelfree: the two commands of the README are `make demo` and `make test`.
+# Each installs what it needs (llama.cpp v0.5.0 libraries, pinned Go tools)
+# into a cache outside the repository, and is idempotent.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+CACHE        ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/labelfree
+TOOLS        := $(CACHE)/tools
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK  := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
+FUZZTIME     ?= 20s
+DEMO_DIR     ?= $(CACHE)/demo
+
+# Which llama.cpp to install and build against: LLAMA_FLAGS=--cuda for the
+# prebuilt CUDA backend, --from-source [--cuda] to build it (see the script).
+LLAMA_FLAGS  ?=
+LLAMA_PREFIX := $(shell scripts/install-llama.sh $(LLAMA_FLAGS) --print-prefix)
+export PKG_CONFIG_PATH := $(LLAMA_PREFIX)/lib/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
+# Go's build cache does not notice a change of PKG_CONFIG_PATH alone (golang/go#24544);
+# naming the prefix in CGO_LDFLAGS (an rpath that llama.pc also sets) makes a
+# switch of llama.cpp variant rebuild the binding.
+export CGO_LDFLAGS := -g -O2 -Wl,-rpath,$(LLAMA_PREFIX)/lib
+
+.PHONY: help
+help:
+	@echo "make demo    generate a tiny Qwen3 model and print exact next-token log-probabilities"
+	@echo "make test    lint and run every test (installs llama.cpp and tools as needed)"
+	@echo "make bench   run the benchmarks"
+	@echo "make llama   install llama.cpp v0.5.0 only (scripts/install-llama.sh)"
+
+.PHONY: llama
+llama:
+	@scripts/install-llama.sh $(LLAMA_FLAGS)
+
+$(STATICCHECK):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS)/bin-$(STATICCHECK_VERSION) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	@mv $(TOOLS)/bin-$(STATICCHECK_VERSION)/staticcheck $@
+
+.PHONY: tools
+tools: $(STATICCHECK)
+
+.PHONY: fmt
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+.PHONY: vet
+vet: llama
+	go vet ./...
+	CGO_ENABLED=0 go vet ./...
+
+.PHONY: lint
+lint: llama tools
+	@unformatted=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted (run make fmt)"; exit 1; fi
+	go vet ./...
+	CGO_ENABLED=0 go vet ./...
+	$(STATICCHECK) ./...
+	go mod tidy -diff
+
+.PHONY: test
+test: lint
+	go test -race ./...
+	go test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./internal/gguf
+
+.PHONY: bench
+bench: llama
+	go test -run '^$$' -bench . -benchtime 1x ./...
+
+.PHONY: demo
+demo: llama
+	@mkdir -p bin $(DEMO_DIR)
+	go build -o bin/labelfree ./cmd/labelfree
+	bin/labelfree model gen --shape tiny --seed 1 --out $(DEMO_DIR)/tiny.gguf
+	bin/labelfree logprobs --model $(DEMO_DIR)/tiny.gguf --reference \
+		--prompt $$'<|im_start|>user\nIs IRF1 differentially expressed when STAT1 is knocked down?<|im_end|>\n<|im_start|>assistant\n<think>'
