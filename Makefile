@@ -65,9 +65,18 @@ test: lint
 	go test -race ./...
 	go test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./internal/gguf
 
+BENCH_MODEL  ?= $(CACHE)/models/qwen3-0.6b-q4_k_m.gguf
+BENCH_COUNT  ?= 5
+
+# Benchmarks run on the tiny model and on a generated Qwen3-0.6B-shape Q4_K_M
+# model (real shapes and vocabulary, random weights; made once, ~1 minute).
 .PHONY: bench
 bench: llama
-	go test -run '^$$' -bench . -benchtime 1x ./...
+	@mkdir -p bin out $(dir $(BENCH_MODEL))
+	go build -o bin/labelfree ./cmd/labelfree
+	bin/labelfree model gen --shape qwen3-0.6b --seed 1 --f16 --quantize Q4_K_M \
+		--vocab $(LLAMA_PREFIX)/src/models/ggml-vocab-qwen2.gguf --out $(BENCH_MODEL)
+	LABELFREE_BENCH_MODEL=$(BENCH_MODEL) go test -run '^$$' -bench . -benchtime 5x -count $(BENCH_COUNT) ./... | tee out/bench.txt
 
 .PHONY: demo
 demo: llama
