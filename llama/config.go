@@ -76,6 +76,9 @@ type SessionConfig struct {
 	KVCache KVCacheType
 	// FlashAttention; the zero value lets llama.cpp decide.
 	FlashAttention FlashAttention
+	// Sequences is the most sequences decoded together: Generate with K
+	// samples and a greedy trace needs K+1. 0 means 1.
+	Sequences int
 }
 
 // ExactSession returns the configuration whose log-probabilities are exact:

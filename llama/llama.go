@@ -4,6 +4,8 @@ package llama
 
 /*
 #cgo pkg-config: llama
+#cgo LDFLAGS: -lm
+#cgo CFLAGS: -O3
 #include <stdlib.h>
 #include "shim.h"
 */

@@ -140,7 +140,9 @@ func TestLogProbsNormalised(t *testing.T) {
 			}
 			sum += math.Exp(x)
 		}
-		if math.Abs(sum-1) > 1e-9 {
+		// log Z comes from a float32 exp polynomial (relative error < 2e-7,
+		// see stats.c), summed in float lanes and double blocks.
+		if math.Abs(sum-1) > 1e-6 {
 			t.Errorf("position %d: probabilities sum to %v", i, sum)
 		}
 	}

@@ -23,6 +23,8 @@ type Session struct {
 	nCtx    int
 	nBatch  int
 	nVocab  int
+	nSeq    int
+	threads int
 	mu      sync.Mutex
 	p       *C.struct_llama_context
 	cleanup runtime.Cleanup
@@ -54,7 +56,11 @@ func (m *Model) NewSession(cfg *SessionConfig) (*Session, error) {
 	params.n_ctx = C.uint32_t(nCtx)
 	params.n_batch = C.uint32_t(nBatch)
 	params.n_ubatch = C.uint32_t(nBatch)
-	params.n_seq_max = 1
+	nSeq := max(cfg.Sequences, 1)
+	params.n_seq_max = C.uint32_t(nSeq)
+	// One KV buffer for all sequences, so that the prompt's cells are shared
+	// by every trace after a sequence copy instead of being duplicated.
+	params.kv_unified = true
 	params.n_threads = C.int32_t(threads)
 	params.n_threads_batch = C.int32_t(threads)
 	params.no_perf = true
@@ -89,7 +95,7 @@ func (m *Model) NewSession(cfg *SessionConfig) (*Session, error) {
 	if p == nil {
 		return nil, fmt.Errorf("llama: new session on %s: failed%s", m.path, logSince(mark))
 	}
-	s := &Session{model: m, nCtx: int(C.llama_n_ctx(p)), nBatch: nBatch, nVocab: m.nVocab, p: p}
+	s := &Session{model: m, nCtx: int(C.llama_n_ctx(p)), nBatch: nBatch, nVocab: m.nVocab, nSeq: nSeq, threads: threads, p: p}
 	s.cleanup = runtime.AddCleanup(s, func(p *C.struct_llama_context) { C.llama_free(p) }, p)
 	m.sessions[s] = struct{}{}
 	return s, nil
@@ -179,7 +185,15 @@ func (s *Session) LogProbs(ctx context.Context, tokens []int32) ([][]float64, er
 	}
 	out := make([][]float64, len(logits))
 	for i, l := range logits {
-		out[i] = LogSoftmax(nil, l)
+		st, err := rowStats(l)
+		if err != nil {
+			return nil, fmt.Errorf("llama: position %d: %w", i, err)
+		}
+		row := make([]float64, len(l))
+		for v, x := range l {
+			row[v] = float64(x) - st.logZ
+		}
+		out[i] = row
 	}
 	return out, nil
 }

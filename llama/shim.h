@@ -23,4 +23,15 @@ void lf_take_log(char *buf, size_t len);
 uint64_t lf_log_mark(void);
 void lf_take_log_since(uint64_t mark, char *buf, size_t len);
 
+// lf_stats summarises one row of raw logits.
+typedef struct {
+    double log_z;   // log Σ_v exp(logit_v): log p(v) = logit_v - log_z
+    double entropy; // -Σ_v p_v log p_v, natural log
+    int32_t argmax; // lowest index of the largest logit
+} lf_stats;
+
+// lf_row_stats fills out for the n logits of one row. It returns 0, or
+// -1 - i when logits[i] is NaN or infinite (and -1 when n <= 0).
+int lf_row_stats(const float *logits, int n, lf_stats *out);
+
 #endif
