@@ -58,3 +58,8 @@ func (s *Session) Logits(ctx context.Context, tokens []int32) ([][]float32, erro
 func (s *Session) LogProbs(ctx context.Context, tokens []int32) ([][]float64, error) {
 	return nil, ErrNoCgo
 }
+
+// Generate returns ErrNoCgo.
+func (s *Session) Generate(ctx context.Context, prompt []int32, cfg *GenerateConfig) ([]Trace, error) {
+	return nil, ErrNoCgo
+}
