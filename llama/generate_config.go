@@ -95,3 +95,9 @@ type Trace struct {
 	Finish FinishReason
 	Stop   string // the stop string that ended the trace, if any
 }
+
+// ScoreRequest is one text to score: Continuation after Prompt.
+type ScoreRequest struct {
+	Prompt       []int32
+	Continuation []int32
+}

@@ -63,3 +63,8 @@ func (s *Session) LogProbs(ctx context.Context, tokens []int32) ([][]float64, er
 func (s *Session) Generate(ctx context.Context, prompt []int32, cfg *GenerateConfig) ([]Trace, error) {
 	return nil, ErrNoCgo
 }
+
+// Score returns ErrNoCgo.
+func (s *Session) Score(ctx context.Context, reqs []ScoreRequest) ([][]Token, error) {
+	return nil, ErrNoCgo
+}
