@@ -79,6 +79,9 @@ type SessionConfig struct {
 	// Sequences is the most sequences decoded together: Generate with K
 	// samples and a greedy trace needs K+1. 0 means 1.
 	Sequences int
+	// Embeddings opens a session for Embed (mean-pooled hidden states)
+	// instead of log-probabilities.
+	Embeddings bool
 }
 
 // ExactSession returns the configuration whose log-probabilities are exact:

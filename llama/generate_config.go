@@ -101,3 +101,17 @@ type ScoreRequest struct {
 	Prompt       []int32
 	Continuation []int32
 }
+
+// Message is one turn of a chat.
+type Message struct {
+	Role    string // "system", "user" or "assistant"
+	Content string
+}
+
+// ChatOptions configures Model.ChatTemplate. A nil *ChatOptions means the
+// zero value: thinking on, Qwen3's default.
+type ChatOptions struct {
+	// NoThinking closes an empty <think></think> block after the assistant
+	// prompt, so that Qwen3 answers without reasoning.
+	NoThinking bool
+}

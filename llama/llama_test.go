@@ -288,16 +288,29 @@ func vocabFile(t testing.TB) string {
 	return ""
 }
 
-// TestRealVocabulary loads a tiny-shaped model that carries the real
-// 151,936-token Qwen vocabulary and checks the chat special tokens.
-func TestRealVocabulary(t *testing.T) {
+// qwenModel returns a tiny-shaped model (1 layer, tied output) that carries
+// the real 151,936-token Qwen vocabulary with Qwen3's added tokens, written
+// once per test binary; it skips without the vocabulary file.
+func qwenModel(t testing.TB) string {
+	t.Helper()
+	vocab := vocabFile(t)
+	tinyModel(t, gguf.F32) // creates tinyDir
+	p := filepath.Join(tinyDir, "tiny-qwen-vocab.gguf")
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
 	shape := testmodel.Tiny
 	shape.Name, shape.Tied, shape.Layers = "tiny-qwen-vocab", true, 1
-	p := filepath.Join(t.TempDir(), "tiny-qwen-vocab.gguf")
-	if err := testmodel.Write(p, &testmodel.Options{Shape: shape, Seed: 2, VocabFile: vocabFile(t)}); err != nil {
+	if err := testmodel.Write(p, &testmodel.Options{Shape: shape, Seed: 2, VocabFile: vocab}); err != nil {
 		t.Fatal(err)
 	}
-	m := load(t, p)
+	return p
+}
+
+// TestRealVocabulary loads a model with the real Qwen vocabulary and
+// evaluates a chat prompt in the exact configuration.
+func TestRealVocabulary(t *testing.T) {
+	m := load(t, qwenModel(t))
 	if m.VocabSize() != 151936 {
 		t.Errorf("vocab size %d, want 151936", m.VocabSize())
 	}

@@ -25,9 +25,11 @@ type Session struct {
 	nVocab  int
 	nSeq    int
 	threads int
-	mu      sync.Mutex
-	p       *C.struct_llama_context
-	cleanup runtime.Cleanup
+	// embeddings: opened for Embed, with mean pooling.
+	embeddings bool
+	mu         sync.Mutex
+	p          *C.struct_llama_context
+	cleanup    runtime.Cleanup
 }
 
 // NewSession opens a session on m. A nil cfg means the zero SessionConfig;
@@ -48,6 +50,16 @@ func (m *Model) NewSession(cfg *SessionConfig) (*Session, error) {
 		nBatch = 512
 	}
 	nBatch = min(nBatch, nCtx)
+	nSeq := max(cfg.Sequences, 1)
+	if cfg.Embeddings && nBatch%nSeq != 0 {
+		// llama.cpp v0.5.0 reserves the pooling graph with the batch rounded
+		// up to a multiple of the sequences but the outputs not, and aborts
+		// the process (GGML_ASSERT in ggml_mul_mat): keep them equal.
+		nBatch -= nBatch % nSeq
+		if nBatch == 0 {
+			return nil, fmt.Errorf("llama: new session: BatchSize %d is smaller than Sequences %d", cfg.BatchSize, nSeq)
+		}
+	}
 	threads := cfg.Threads
 	if threads <= 0 {
 		threads = runtime.NumCPU()
@@ -56,11 +68,14 @@ func (m *Model) NewSession(cfg *SessionConfig) (*Session, error) {
 	params.n_ctx = C.uint32_t(nCtx)
 	params.n_batch = C.uint32_t(nBatch)
 	params.n_ubatch = C.uint32_t(nBatch)
-	nSeq := max(cfg.Sequences, 1)
 	params.n_seq_max = C.uint32_t(nSeq)
 	// One KV buffer for all sequences, so that the prompt's cells are shared
 	// by every trace after a sequence copy instead of being duplicated.
 	params.kv_unified = true
+	if cfg.Embeddings {
+		params.embeddings = true
+		params.pooling_type = C.LLAMA_POOLING_TYPE_MEAN
+	}
 	params.n_threads = C.int32_t(threads)
 	params.n_threads_batch = C.int32_t(threads)
 	params.no_perf = true
@@ -95,7 +110,7 @@ func (m *Model) NewSession(cfg *SessionConfig) (*Session, error) {
 	if p == nil {
 		return nil, fmt.Errorf("llama: new session on %s: failed%s", m.path, logSince(mark))
 	}
-	s := &Session{model: m, nCtx: int(C.llama_n_ctx(p)), nBatch: nBatch, nVocab: m.nVocab, nSeq: nSeq, threads: threads, p: p}
+	s := &Session{model: m, nCtx: int(C.llama_n_ctx(p)), nBatch: nBatch, nVocab: m.nVocab, nSeq: nSeq, threads: threads, embeddings: cfg.Embeddings, p: p}
 	s.cleanup = runtime.AddCleanup(s, func(p *C.struct_llama_context) { C.llama_free(p) }, p)
 	m.sessions[s] = struct{}{}
 	return s, nil

@@ -68,3 +68,14 @@ func (s *Session) Generate(ctx context.Context, prompt []int32, cfg *GenerateCon
 func (s *Session) Score(ctx context.Context, reqs []ScoreRequest) ([][]Token, error) {
 	return nil, ErrNoCgo
 }
+
+// Detokenize returns ErrNoCgo.
+func (m *Model) Detokenize(tokens []int32, renderSpecial bool) (string, error) { return "", ErrNoCgo }
+
+// ChatTemplate returns ErrNoCgo.
+func (m *Model) ChatTemplate(msgs []Message, opts *ChatOptions) (string, error) { return "", ErrNoCgo }
+
+// Embed returns ErrNoCgo.
+func (s *Session) Embed(ctx context.Context, texts [][]int32) ([][]float32, error) {
+	return nil, ErrNoCgo
+}

@@ -5,13 +5,13 @@ import (
 	"math"
 )
 
-// Logits runs the model on tokens, which take the positions 0..len(tokens)-1,
-// and returns the logits at every position: logits[t] scores the token that
-// follows tokens[:t+1] and has Config.Vocab entries.
-//
-// It returns an error for an empty input, a token id outside [0, Vocab), more
-// than Config.Context tokens, or a logit that is not finite.
-func (m *Model) Logits(tokens []int) ([][]float64, error) {
+// Hidden runs the model on tokens, which take the positions
+// 0..len(tokens)-1, and returns the final hidden state at every position:
+// the residual stream after the last layer, RMS-normalised and scaled by
+// output_norm (the vector the output head multiplies, and what llama.cpp
+// pools into an embedding). It returns an error for an empty input, a token
+// id outside [0, Vocab) or more than Config.Context tokens.
+func (m *Model) Hidden(tokens []int) ([][]float64, error) {
 	c := m.Config
 	switch {
 	case len(tokens) == 0:
@@ -30,11 +30,26 @@ func (m *Model) Logits(tokens []int) ([][]float64, error) {
 		m.attention(&m.layers[i], x)
 		m.feedForward(&m.layers[i], x)
 	}
-	logits := make([][]float64, len(tokens))
-	h := make([]float64, c.Hidden)
 	for t := range x {
+		h := make([]float64, c.Hidden)
 		rmsNorm(h, x[t], m.outputNorm, c.NormEps)
-		logits[t] = make([]float64, c.Vocab)
+		x[t] = h
+	}
+	return x, nil
+}
+
+// Logits runs the model on tokens (see Hidden) and returns the logits at
+// every position: logits[t] scores the token that follows tokens[:t+1] and
+// has Config.Vocab entries. It returns the errors of Hidden, and one for a
+// logit that is not finite.
+func (m *Model) Logits(tokens []int) ([][]float64, error) {
+	hidden, err := m.Hidden(tokens)
+	if err != nil {
+		return nil, err
+	}
+	logits := make([][]float64, len(tokens))
+	for t, h := range hidden {
+		logits[t] = make([]float64, m.Config.Vocab)
 		m.output.mulVec(logits[t], h)
 		for v, z := range logits[t] {
 			if math.IsNaN(z) || math.IsInf(z, 0) {

@@ -141,6 +141,36 @@ func byteVocabKeys(w *gguf.Writer) int {
 	return len(tokens)
 }
 
+// qwen3Added are the tokens Qwen3 adds after Qwen2's <|im_end|> (ids 151646
+// to 151668, from Qwen3's tokenizer_config.json added_tokens_decoder), where
+// a Qwen2 vocabulary such as ggml-vocab-qwen2.gguf has [PAD…] placeholders.
+// Those marked special there are CONTROL tokens (type 3), the rest
+// USER_DEFINED (4), as llama.cpp's convert_hf_to_gguf.py writes them.
+var qwen3Added = []struct {
+	text    string
+	special bool
+}{
+	{"<|object_ref_start|>", true}, {"<|object_ref_end|>", true}, {"<|box_start|>", true},
+	{"<|box_end|>", true}, {"<|quad_start|>", true}, {"<|quad_end|>", true},
+	{"<|vision_start|>", true}, {"<|vision_end|>", true}, {"<|vision_pad|>", true},
+	{"<|image_pad|>", true}, {"<|video_pad|>", true}, {"<tool_call>", false},
+	{"</tool_call>", false}, {"<|fim_prefix|>", true}, {"<|fim_middle|>", true},
+	{"<|fim_suffix|>", true}, {"<|fim_pad|>", true}, {"<|repo_name|>", true},
+	{"<|file_sep|>", true}, {"<tool_response>", false}, {"</tool_response>", false},
+	{"<think>", false}, {"</think>", false},
+}
+
+// Ids of the Qwen2/Qwen3 vocabulary.
+const (
+	qwenEndOfText = 151643
+	qwenImEnd     = 151645
+	qwenFirstPad  = 151646
+)
+
+// copyVocabKeys copies the tokenizer of the GGUF at path. A Qwen2
+// vocabulary is made Qwen3's: its placeholders become Qwen3's added tokens
+// (among them <think> and </think>), end of generation is <|im_end|> and
+// the chat template is Qwen3's ChatML.
 func copyVocabKeys(w *gguf.Writer, path string) (int, error) {
 	v, err := gguf.Open(path)
 	if err != nil {
@@ -150,10 +180,44 @@ func copyVocabKeys(w *gguf.Writer, path string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("testmodel: vocab %s: %w", path, err)
 	}
-	for _, kv := range v.KV {
-		if strings.HasPrefix(kv.Key, "tokenizer.") {
-			w.Add(kv.Key, kv.Value)
+	kv, _ := v.Lookup("tokenizer.ggml.token_type")
+	types, _ := kv.Value.([]int32)
+	qwen := len(tokens) > qwenFirstPad+len(qwen3Added) && len(types) == len(tokens) &&
+		tokens[qwenEndOfText] == "<|endoftext|>" && tokens[qwenImEnd] == "<|im_end|>"
+	if qwen {
+		tokens, types = slices.Clone(tokens), slices.Clone(types)
+		for i, a := range qwen3Added {
+			id := qwenFirstPad + i
+			if tokens[id] != fmt.Sprintf("[PAD%d]", id) && tokens[id] != a.text {
+				return 0, fmt.Errorf("testmodel: vocab %s: token %d is %q, expected a placeholder or %q", path, id, tokens[id], a.text)
+			}
+			tokens[id], types[id] = a.text, 4
+			if a.special {
+				types[id] = 3
+			}
 		}
+	}
+	for _, kv := range v.KV {
+		if !strings.HasPrefix(kv.Key, "tokenizer.") {
+			continue
+		}
+		value := kv.Value
+		if qwen {
+			switch kv.Key {
+			case "tokenizer.ggml.tokens":
+				value = tokens
+			case "tokenizer.ggml.token_type":
+				value = types
+			case "tokenizer.ggml.eos_token_id":
+				value = uint32(qwenImEnd)
+			case "tokenizer.chat_template":
+				value = chatTemplate
+			}
+		}
+		w.Add(kv.Key, value)
+	}
+	if _, ok := v.Lookup("tokenizer.ggml.add_bos_token"); qwen && !ok {
+		w.Add("tokenizer.ggml.add_bos_token", false)
 	}
 	return len(tokens), nil
 }
