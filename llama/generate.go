@@ -33,9 +33,9 @@ func (s *Session) Generate(ctx context.Context, prompt []int32, cfg *GenerateCon
 	if cfg == nil {
 		cfg = &GenerateConfig{}
 	}
-	c := cfg.withDefaults()
-	if err := c.validate(); err != nil {
-		return nil, err
+	c := cfg.WithDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("llama: generate: %w", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -106,7 +106,7 @@ func (s *Session) Generate(ctx context.Context, prompt []int32, cfg *GenerateCon
 			k = j + 1
 		}
 		traces[j].Seed = uint32(c.Seed) + uint32(k)
-		samplers[j] = c.sampler(traces[j].Seed)
+		samplers[j] = newSampler(&c, traces[j].Seed)
 	}
 
 	// Row j of the step's logits is at batch index idx[j]; the first step
@@ -296,7 +296,7 @@ func (m *Model) piece(tok int32) string {
 
 // sampler builds the sampling chain of one trace: top-k, top-p, min-p,
 // temperature, then a draw seeded with seed.
-func (c *GenerateConfig) sampler(seed uint32) *C.struct_llama_sampler {
+func newSampler(c *GenerateConfig, seed uint32) *C.struct_llama_sampler {
 	params := C.llama_sampler_chain_default_params()
 	params.no_perf = true
 	chain := C.llama_sampler_chain_init(params)

@@ -1,100 +1,27 @@
 package llama
 
-import "fmt"
+import "github.com/labelfree/labelfree/sampling"
 
-// GenerateConfig configures Session.Generate. A nil *GenerateConfig means
-// the zero value; each field documents its zero value. The zero sampling
-// settings are Qwen3's recommended ones for thinking mode.
-type GenerateConfig struct {
-	// Samples is K, the number of sampled traces beside the greedy one.
-	Samples int
-	// NoGreedy leaves out the greedy trace r0.
-	NoGreedy bool
-	// MaxTokens is the token budget of each trace; 0 means 1024.
-	MaxTokens int
-	// Temperature of the sampled traces; 0 means 0.6. (The greedy trace is
-	// the temperature-zero one.)
-	Temperature float64
-	// TopK keeps the K most likely tokens; 0 means 20, negative disables.
-	TopK int
-	// TopP keeps the smallest set of tokens whose probability reaches P;
-	// 0 means 0.95, 1 disables.
-	TopP float64
-	// MinP drops tokens less likely than MinP times the most likely one;
-	// 0 disables.
-	MinP float64
-	// Seed: sampled trace k (1 ≤ k ≤ Samples) draws with seed uint32(Seed)+k,
-	// so the same Seed gives the same traces and traces differ from each other.
-	Seed uint64
-	// Stop ends a trace when its text contains one of these strings (the
-	// string stays in the text and the trace records which one matched).
-	Stop []string
-}
-
-func (c *GenerateConfig) withDefaults() GenerateConfig {
-	d := *c
-	if d.MaxTokens == 0 {
-		d.MaxTokens = 1024
-	}
-	if d.Temperature == 0 {
-		d.Temperature = 0.6
-	}
-	if d.TopK == 0 {
-		d.TopK = 20
-	}
-	if d.TopP == 0 {
-		d.TopP = 0.95
-	}
-	return d
-}
-
-func (c *GenerateConfig) validate() error {
-	switch {
-	case c.Samples < 0:
-		return fmt.Errorf("llama: generate: Samples %d < 0", c.Samples)
-	case c.MaxTokens < 0:
-		return fmt.Errorf("llama: generate: MaxTokens %d < 0", c.MaxTokens)
-	case c.Temperature < 0:
-		return fmt.Errorf("llama: generate: Temperature %g < 0", c.Temperature)
-	case c.TopP < 0 || c.TopP > 1:
-		return fmt.Errorf("llama: generate: TopP %g outside [0, 1]", c.TopP)
-	case c.MinP < 0 || c.MinP > 1:
-		return fmt.Errorf("llama: generate: MinP %g outside [0, 1]", c.MinP)
-	}
-	return nil
-}
-
-// FinishReason says why a trace ended.
-type FinishReason string
-
-// Finish reasons.
-const (
-	FinishEOG     FinishReason = "eog"     // an end-of-generation token (included in Tokens, not in Text)
-	FinishStop    FinishReason = "stop"    // a stop string (included in Text)
-	FinishLength  FinishReason = "length"  // the MaxTokens budget
-	FinishContext FinishReason = "context" // the session's context filled up
+// Aliases of the sampling package's records, so that traces from this
+// package are sampling's without conversion.
+type (
+	// GenerateConfig configures Session.Generate (see sampling.Params).
+	GenerateConfig = sampling.Params
+	// Token is one generated or scored token.
+	Token = sampling.Token
+	// Trace is one generated continuation.
+	Trace = sampling.Trace
+	// FinishReason says why a trace ended.
+	FinishReason = sampling.FinishReason
 )
 
-// Token is one generated or scored token.
-type Token struct {
-	ID   int32
-	Text string // the token's bytes; special tokens rendered
-	// LogProb is log p(token | everything before it), natural log, under the
-	// raw distribution (log-softmax of the raw logits, full vocabulary).
-	LogProb float64
-	// Entropy is −Σ_v p_v log p_v of that full distribution, in nats.
-	Entropy float64
-}
-
-// Trace is one generated continuation.
-type Trace struct {
-	Greedy bool
-	Seed   uint32 // the draw's seed; 0 for the greedy trace
-	Tokens []Token
-	Text   string // the pieces of Tokens, without an end-of-generation token
-	Finish FinishReason
-	Stop   string // the stop string that ended the trace, if any
-}
+// Finish reasons (see sampling).
+const (
+	FinishEOG     = sampling.FinishEOG
+	FinishStop    = sampling.FinishStop
+	FinishLength  = sampling.FinishLength
+	FinishContext = sampling.FinishContext
+)
 
 // ScoreRequest is one text to score: Continuation after Prompt.
 type ScoreRequest struct {

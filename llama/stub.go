@@ -38,7 +38,7 @@ func (m *Model) Tokenize(text string, parseSpecial bool) ([]int32, error) { retu
 func (m *Model) TokenText(token int32) (string, error) { return "", ErrNoCgo }
 
 // Session is an inference context; without cgo none can be opened.
-type Session struct{}
+type Session struct{ model *Model }
 
 // NewSession returns ErrNoCgo.
 func (m *Model) NewSession(cfg *SessionConfig) (*Session, error) { return nil, ErrNoCgo }
