@@ -21,6 +21,9 @@ func exactSession(t *testing.T, m *llama.Model, seqs int) *llama.Session {
 	t.Helper()
 	cfg := llama.ExactSession(512)
 	cfg.Sequences = seqs
+	// One thread: ggml's worker threads spin while they wait, and test
+	// binaries run side by side on a 2-core machine.
+	cfg.Threads = 1
 	s, err := m.NewSession(cfg)
 	if err != nil {
 		t.Fatal(err)
