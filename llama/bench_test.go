@@ -75,3 +75,61 @@ func BenchmarkLogSoftmax(b *testing.B) {
 		llama.LogSoftmax(dst, logits)
 	}
 }
+
+// BenchmarkGenerateBatched generates K = 16 sampled traces of 64 tokens after
+// a 128-token prompt on LABELFREE_BENCH_MODEL, first decoded together (one
+// Generate call: the prompt once, 16 sequences per decode), then the same
+// 16 traces (same seeds) one after another (16 Generate calls on a
+// one-sequence session). Both run in every iteration on the same loaded
+// model; the reported speed-up is sequential time / batched time.
+func BenchmarkGenerateBatched(b *testing.B) {
+	path := os.Getenv("LABELFREE_BENCH_MODEL")
+	if path == "" {
+		b.Skip("set LABELFREE_BENCH_MODEL (make bench does)")
+	}
+	const k, promptLen, steps = 16, 128, 64
+	m, err := llama.Load(b.Context(), path, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	exact := func(seqs, ctx int) *llama.Session {
+		cfg := llama.ExactSession(ctx)
+		cfg.Sequences = seqs
+		s, err := m.NewSession(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	}
+	together, alone := exact(k, promptLen+k*steps+16), exact(1, promptLen+steps+16)
+	defer together.Close()
+	defer alone.Close()
+	prompt := make([]int32, promptLen)
+	for i := range prompt {
+		prompt[i] = int32(32 + i%90)
+	}
+	var tBatched, tSequential time.Duration
+	var tokens int
+	for b.Loop() {
+		t0 := time.Now()
+		traces, err := together.Generate(b.Context(), prompt, &llama.GenerateConfig{Samples: k, NoGreedy: true, MaxTokens: steps, Seed: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		for i := range k {
+			// Trace i+1 of seed 1 has seed 2+i: alone it is trace 1 of seed 1+i.
+			if _, err := alone.Generate(b.Context(), prompt, &llama.GenerateConfig{Samples: 1, NoGreedy: true, MaxTokens: steps, Seed: uint64(1 + i)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		tBatched, tSequential = tBatched+t1.Sub(t0), tSequential+time.Since(t1)
+		for _, tr := range traces {
+			tokens += len(tr.Tokens)
+		}
+	}
+	b.ReportMetric(float64(tokens)/tBatched.Seconds(), "batched-tokens/s")
+	b.ReportMetric(float64(tokens)/tSequential.Seconds(), "sequential-tokens/s")
+	b.ReportMetric(tSequential.Seconds()/tBatched.Seconds(), "speedup")
+}

@@ -73,3 +73,53 @@ func TestExactLogProbs(t *testing.T) {
 		})
 	}
 }
+
+// TestExactLogProbsGPU offloads every layer of the tiny model to a GPU and
+// checks the same 1e-4 bound against the reference. It runs where ggml
+// finds a GPU device (a CUDA build: make test LLAMA_FLAGS=--cuda) and skips
+// elsewhere.
+func TestExactLogProbsGPU(t *testing.T) {
+	devs, err := llama.Devices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gpu := ""
+	for _, d := range devs {
+		if d.Type == "gpu" {
+			gpu = d.Name
+		}
+	}
+	if gpu == "" {
+		t.Skip("no GPU device: install a CUDA llama.cpp (make test LLAMA_FLAGS=--cuda) on a machine with a GPU")
+	}
+	path := tinyModel(t, gguf.F32)
+	ref, err := reference.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := llama.Load(t.Context(), path, &llama.ModelConfig{GPULayers: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s, err := m.NewSession(llama.ExactSession(256))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tokens, _ := m.Tokenize(genPrompt, true)
+	got, err := s.LogProbs(t.Context(), tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]int, len(tokens))
+	for i, tok := range tokens {
+		ids[i] = int(tok)
+	}
+	want, _ := ref.LogProbs(ids)
+	d := maxDiff(got, want)
+	t.Logf("%s, all layers offloaded: max |Δ log p| = %.2g", gpu, d)
+	if d > 1e-4 {
+		t.Errorf("max difference %g exceeds 1e-4", d)
+	}
+}

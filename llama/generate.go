@@ -12,8 +12,16 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unsafe"
 )
+
+// phaseTimes accumulates where Generate spends its time; benchmarks set
+// Session.timings to read it. Nil in normal use.
+type phaseTimes struct {
+	prompt, decode, extract, sample time.Duration
+	steps                           int
+}
 
 // Generate samples traces for one prompt: the greedy trace (unless
 // cfg.NoGreedy) and cfg.Samples sampled ones, decoded together. The prompt
@@ -68,6 +76,11 @@ func (s *Session) Generate(ctx context.Context, prompt []int32, cfg *GenerateCon
 	defer C.llama_batch_free(batch)
 	b := newBatchView(batch, max(s.nBatch, nTraces))
 
+	tm := s.timings
+	var t0 time.Time
+	if tm != nil {
+		t0 = time.Now()
+	}
 	// The prompt, in sequence 0; logits of its last token only.
 	for start := 0; start < len(prompt); start += s.nBatch {
 		if err := ctx.Err(); err != nil {
@@ -83,6 +96,9 @@ func (s *Session) Generate(ctx context.Context, prompt []int32, cfg *GenerateCon
 		}
 	}
 	lastIdx := b.n - 1
+	if tm != nil {
+		tm.prompt += time.Since(t0)
+	}
 	for j := 1; j < nTraces; j++ {
 		C.llama_memory_seq_cp(mem, 0, C.llama_seq_id(j), -1, -1)
 	}
@@ -130,6 +146,9 @@ func (s *Session) Generate(ctx context.Context, prompt []int32, cfg *GenerateCon
 	for len(live) > 0 {
 		// Statistics of each live trace's row, in parallel; in the first
 		// step all traces share one row, computed once.
+		if tm != nil {
+			t0 = time.Now()
+		}
 		rows = rows[:0]
 		for _, j := range live {
 			rows = append(rows, C.llama_get_logits_ith(s.p, C.int32_t(idx[j])))
@@ -149,6 +168,11 @@ func (s *Session) Generate(ctx context.Context, prompt []int32, cfg *GenerateCon
 			return nil, fmt.Errorf("llama: generate: %w", err)
 		}
 
+		if tm != nil {
+			t1 := time.Now()
+			tm.extract += t1.Sub(t0)
+			t0 = t1
+		}
 		next := live[:0:0]
 		for i, j := range live {
 			var tok int32
@@ -179,6 +203,9 @@ func (s *Session) Generate(ctx context.Context, prompt []int32, cfg *GenerateCon
 				C.llama_memory_seq_rm(mem, C.llama_seq_id(j), -1, -1)
 			}
 		}
+		if tm != nil {
+			tm.sample += time.Since(t0)
+		}
 		live = next
 		if len(live) == 0 {
 			break
@@ -199,8 +226,15 @@ func (s *Session) Generate(ctx context.Context, prompt []int32, cfg *GenerateCon
 			b.add(tr.Tokens[len(tr.Tokens)-1].ID, len(prompt)+len(tr.Tokens)-1, j, true)
 		}
 		used += len(live)
+		if tm != nil {
+			t0 = time.Now()
+		}
 		if err := s.decode(batch, b.n); err != nil {
 			return nil, err
+		}
+		if tm != nil {
+			tm.decode += time.Since(t0)
+			tm.steps++
 		}
 	}
 	return traces, nil

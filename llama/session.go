@@ -27,6 +27,7 @@ type Session struct {
 	threads int
 	// embeddings: opened for Embed, with mean pooling.
 	embeddings bool
+	timings    *phaseTimes // benchmarks only
 	mu         sync.Mutex
 	p          *C.struct_llama_context
 	cleanup    runtime.Cleanup
