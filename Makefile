@@ -66,17 +66,24 @@ test: lint
 	go test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./internal/gguf
 
 BENCH_MODEL  ?= $(CACHE)/models/qwen3-0.6b-q4_k_m.gguf
-BENCH_COUNT  ?= 5
+BENCH_COUNT  ?= 3
 
 # Benchmarks run on the tiny model and on a generated Qwen3-0.6B-shape Q4_K_M
-# model (real shapes and vocabulary, random weights; made once, ~1 minute).
+# model (real shapes and vocabulary, random weights; made once, ~1 minute),
+# side by side with llama.cpp's own tools built from the same pinned source
+# (scripts/llamacpp-bench.sh; built once, a few minutes). Results: out/bench.txt.
 .PHONY: bench
 bench: llama
 	@mkdir -p bin out $(dir $(BENCH_MODEL))
 	go build -o bin/labelfree ./cmd/labelfree
 	bin/labelfree model gen --shape qwen3-0.6b --seed 1 --f16 --quantize Q4_K_M \
 		--vocab $(LLAMA_PREFIX)/src/models/ggml-vocab-qwen2.gguf --out $(BENCH_MODEL)
-	LABELFREE_BENCH_MODEL=$(BENCH_MODEL) go test -run '^$$' -bench . -benchtime 5x -count $(BENCH_COUNT) ./... | tee out/bench.txt
+	tools=$$(scripts/llamacpp-bench.sh build | tail -n 1); \
+	export LABELFREE_BENCH_MODEL=$(BENCH_MODEL) LABELFREE_LLAMACPP_TOOLS=$$tools; \
+	{ go test -run '^$$' -bench 'RowStats|LogSoftmax' -count 5 ./... && \
+	  go test -run '^$$' -bench 'PromptLogProbs|GeneratePhases|GenerateBatched|Score$$' -benchtime 1x \
+		-count $(BENCH_COUNT) -timeout 2h ./llama && \
+	  go test -run '^TestConfigDeviation$$' -v ./llama; } | tee out/bench.txt
 
 .PHONY: demo
 demo: llama

@@ -3,8 +3,12 @@
 package llama_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,14 +84,23 @@ func BenchmarkLogSoftmax(b *testing.B) {
 // a 128-token prompt on LABELFREE_BENCH_MODEL, first decoded together (one
 // Generate call: the prompt once, 16 sequences per decode), then the same
 // 16 traces (same seeds) one after another (16 Generate calls on a
-// one-sequence session). Both run in every iteration on the same loaded
-// model; the reported speed-up is sequential time / batched time.
+// one-sequence session), all in the exact configuration. When
+// LABELFREE_LLAMACPP_TOOLS names the directory of llama.cpp's own tools
+// (scripts/llamacpp-bench.sh build; make bench sets it), each iteration
+// also runs llama-batched-bench with the same model, threads, prompt,
+// lengths and cache settings at B = 1 and 16. Everything runs in every
+// iteration, so each ratio comes from one run:
+//
+//	speedup       our sequential time / our batched time
+//	tool-speedup  16·T(B=1) / T(B=16) of llama-batched-bench
+//	vs-tool       our batched throughput / llama-batched-bench's at B=16
 func BenchmarkGenerateBatched(b *testing.B) {
 	path := os.Getenv("LABELFREE_BENCH_MODEL")
 	if path == "" {
 		b.Skip("set LABELFREE_BENCH_MODEL (make bench does)")
 	}
-	const k, promptLen, steps = 16, 128, 64
+	tools := os.Getenv("LABELFREE_LLAMACPP_TOOLS")
+	const k, promptLen, steps, threads = 16, 128, 64, 2
 	m, err := llama.Load(b.Context(), path, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -95,7 +108,7 @@ func BenchmarkGenerateBatched(b *testing.B) {
 	defer m.Close()
 	exact := func(seqs, ctx int) *llama.Session {
 		cfg := llama.ExactSession(ctx)
-		cfg.Sequences = seqs
+		cfg.Sequences, cfg.Threads = seqs, threads
 		s, err := m.NewSession(cfg)
 		if err != nil {
 			b.Fatal(err)
@@ -109,7 +122,7 @@ func BenchmarkGenerateBatched(b *testing.B) {
 	for i := range prompt {
 		prompt[i] = int32(32 + i%90)
 	}
-	var tBatched, tSequential time.Duration
+	var tBatched, tSequential, tTool1, tTool16 time.Duration
 	var tokens int
 	for b.Loop() {
 		t0 := time.Now()
@@ -128,8 +141,119 @@ func BenchmarkGenerateBatched(b *testing.B) {
 		for _, tr := range traces {
 			tokens += len(tr.Tokens)
 		}
+		if tools != "" {
+			rows := runTool(b, filepath.Join(tools, "llama-batched-bench"), "-m", path, "-c", fmt.Sprint(promptLen+k*steps),
+				"-b", "2048", "-ub", "512", "-npp", fmt.Sprint(promptLen), "-ntg", fmt.Sprint(steps), "-npl", fmt.Sprintf("1,%d", k),
+				"-t", fmt.Sprint(threads), "-tb", fmt.Sprint(threads), "-pps", "-kvu", "-fa", "off", "-ctk", "f32", "-ctv", "f32",
+				"--output-format", "jsonl")
+			for _, r := range rows {
+				d := time.Duration(r["t"].(float64) * float64(time.Second))
+				switch r["pl"].(float64) {
+				case 1:
+					tTool1 += d
+				case k:
+					tTool16 += d
+				}
+			}
+		}
+	}
+	if tokens != b.N*k*steps {
+		b.Logf("traces ended early: %d tokens instead of %d", tokens, b.N*k*steps)
 	}
 	b.ReportMetric(float64(tokens)/tBatched.Seconds(), "batched-tokens/s")
 	b.ReportMetric(float64(tokens)/tSequential.Seconds(), "sequential-tokens/s")
 	b.ReportMetric(tSequential.Seconds()/tBatched.Seconds(), "speedup")
+	if tools != "" {
+		b.ReportMetric(k*tTool1.Seconds()/tTool16.Seconds(), "tool-speedup")
+		b.ReportMetric(tTool16.Seconds()/tBatched.Seconds(), "vs-tool")
+	}
+}
+
+// BenchmarkScore scores one 512-token text (128 prompt + 384 continuation
+// tokens: log-probability and entropy at 384 positions) on
+// LABELFREE_BENCH_MODEL with an F16 KV cache and flash attention off, and,
+// with LABELFREE_LLAMACPP_TOOLS, runs llama-bench's prompt processing of 512
+// tokens with the same threads, batch and cache settings in the same
+// iteration (llama-bench cannot use an F32 KV cache, so the comparison is
+// not in the exact configuration). vs-tool is our tokens/s over
+// llama-bench's. llama-bench computes the output head for the last position
+// only; scoring needs it at every continuation position.
+func BenchmarkScore(b *testing.B) {
+	path := os.Getenv("LABELFREE_BENCH_MODEL")
+	if path == "" {
+		b.Skip("set LABELFREE_BENCH_MODEL (make bench does)")
+	}
+	tools := os.Getenv("LABELFREE_LLAMACPP_TOOLS")
+	const promptLen, contLen, threads = 128, 384, 2
+	m, err := llama.Load(b.Context(), path, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	cfg := &llama.SessionConfig{ContextLen: promptLen + contLen, BatchSize: 512, Threads: threads,
+		KVCache: llama.KVCacheF16, FlashAttention: llama.FlashAttentionOff}
+	s, err := m.NewSession(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	req := llama.ScoreRequest{Prompt: make([]int32, promptLen), Continuation: make([]int32, contLen)}
+	for i := range req.Prompt {
+		req.Prompt[i] = int32(32 + i%90)
+	}
+	for i := range req.Continuation {
+		req.Continuation[i] = int32(300 + 7*i)
+	}
+	var tOurs time.Duration
+	var toolTPS []float64
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := s.Score(b.Context(), []llama.ScoreRequest{req}); err != nil {
+			b.Fatal(err)
+		}
+		tOurs += time.Since(t0)
+		if tools != "" {
+			rows := runTool(b, filepath.Join(tools, "llama-bench"), "-m", path, "-p", fmt.Sprint(promptLen+contLen), "-n", "0",
+				"-b", "512", "-ub", "512", "-t", fmt.Sprint(threads), "-r", "1", "-fa", "off", "-ctk", "f16", "-ctv", "f16", "-o", "jsonl")
+			for _, r := range rows {
+				toolTPS = append(toolTPS, r["avg_ts"].(float64))
+			}
+		}
+	}
+	ours := float64((promptLen+contLen)*b.N) / tOurs.Seconds()
+	b.ReportMetric(ours, "tokens/s")
+	if len(toolTPS) > 0 {
+		var mean float64
+		for _, x := range toolTPS {
+			mean += x / float64(len(toolTPS))
+		}
+		b.ReportMetric(mean, "tool-tokens/s")
+		b.ReportMetric(ours/mean, "vs-tool")
+	}
+}
+
+// runTool runs one of llama.cpp's tools and returns the JSON objects it
+// printed one per line.
+func runTool(b *testing.B, tool string, args ...string) []map[string]any {
+	b.Helper()
+	out, err := exec.CommandContext(b.Context(), tool, args...).Output()
+	if err != nil {
+		b.Fatalf("%s: %v", tool, err)
+	}
+	var rows []map[string]any
+	for _, line := range strings.Split(string(out), "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "{") {
+			continue
+		}
+		var r map[string]any
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			b.Fatalf("%s: %v in %q", tool, err, line)
+		}
+		rows = append(rows, r)
+	}
+	if len(rows) == 0 {
+		b.Fatalf("%s printed no JSON rows", tool)
+	}
+	return rows
 }

@@ -200,7 +200,10 @@ func (s *Session) Generate(ctx context.Context, prompt []int32, cfg *GenerateCon
 			if tr.Finish == "" {
 				next = append(next, j)
 			} else if len(live) > 1 {
+				// Its own cells (every token but the last, never decoded) are
+				// freed; the prompt's stay with the other sequences.
 				C.llama_memory_seq_rm(mem, C.llama_seq_id(j), -1, -1)
+				used -= len(tr.Tokens) - 1
 			}
 		}
 		if tm != nil {
