@@ -9,9 +9,9 @@ package llama
 import "C"
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"strings"
 	"time"
 	"unsafe"
 )
@@ -142,6 +142,8 @@ func (s *Session) Generate(ctx context.Context, prompt []int32, cfg *GenerateCon
 	for _, stop := range c.Stop {
 		maxStop = max(maxStop, len(stop))
 	}
+	// Texts grow in byte slices; Trace.Text is set at the end.
+	texts := make([][]byte, nTraces)
 	first := true
 	for len(live) > 0 {
 		// Statistics of each live trace's row, in parallel; in the first
@@ -190,8 +192,8 @@ func (s *Session) Generate(ctx context.Context, prompt []int32, cfg *GenerateCon
 			case bool(C.llama_vocab_is_eog(s.model.vocab, C.llama_token(tok))):
 				tr.Finish = FinishEOG
 			default:
-				tr.Text += piece
-				if stop := findStop(tr.Text, len(piece)+maxStop, c.Stop); stop != "" {
+				texts[j] = append(texts[j], piece...)
+				if stop := findStop(texts[j], len(piece)+maxStop, c.Stop); stop != "" {
 					tr.Finish, tr.Stop = FinishStop, stop
 				} else if len(tr.Tokens) >= c.MaxTokens {
 					tr.Finish = FinishLength
@@ -240,15 +242,18 @@ func (s *Session) Generate(ctx context.Context, prompt []int32, cfg *GenerateCon
 			tm.steps++
 		}
 	}
+	for j := range traces {
+		traces[j].Text = string(texts[j])
+	}
 	return traces, nil
 }
 
 // findStop returns the first stop string that occurs in the last window
 // bytes of text, or "".
-func findStop(text string, window int, stops []string) string {
+func findStop(text []byte, window int, stops []string) string {
 	tail := text[max(0, len(text)-window):]
 	for _, s := range stops {
-		if s != "" && strings.Contains(tail, s) {
+		if s != "" && bytes.Contains(tail, []byte(s)) {
 			return s
 		}
 	}
@@ -331,7 +336,7 @@ func (m *Model) piece(tok int32) string {
 	return string(big[:max(n, 0)])
 }
 
-// sampler builds the sampling chain of one trace: top-k, top-p, min-p,
+// newSampler builds the sampling chain of one trace: top-k, top-p, min-p,
 // temperature, then a draw seeded with seed.
 func newSampler(c *GenerateConfig, seed uint32) *C.struct_llama_sampler {
 	params := C.llama_sampler_chain_default_params()
