@@ -89,6 +89,6 @@ bench: llama
 demo: llama
 	@mkdir -p bin $(DEMO_DIR)
 	go build -o bin/labelfree ./cmd/labelfree
-	bin/labelfree model gen --shape tiny --seed 1 --out $(DEMO_DIR)/tiny.gguf
+	bin/labelfree model gen --shape tiny --seed 1 --force --out $(DEMO_DIR)/tiny.gguf
 	bin/labelfree logprobs --model $(DEMO_DIR)/tiny.gguf --reference \
 		--prompt $$'<|im_start|>user\nIs IRF1 differentially expressed when STAT1 is knocked down?<|im_end|>\n<|im_start|>assistant\n<think>'

@@ -226,13 +226,18 @@ func copyVocabKeys(w *gguf.Writer, path string) (int, error) {
 // Options it was made with (Options.String), so a cached file can be checked.
 const OptionsKey = "labelfree.testmodel.options"
 
-// String describes the options that determine the weights.
+// generation is bumped whenever Write's output for the same Options changes,
+// so that a cached model made by older code is not mistaken for a current one.
+const generation = 2
+
+// String describes the options that determine the file (and the version of
+// the generator).
 func (o *Options) String() string {
 	vocab := "bytes"
 	if o.VocabFile != "" {
 		vocab = filepath.Base(o.VocabFile)
 	}
-	return fmt.Sprintf("shape=%s seed=%d type=%v vocab=%s", o.Shape.Name, o.Seed, o.Type, vocab)
+	return fmt.Sprintf("shape=%s seed=%d type=%v vocab=%s gen=%d", o.Shape.Name, o.Seed, o.Type, vocab, generation)
 }
 
 // Write writes the model described by opts to path. The file appears
