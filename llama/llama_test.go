@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -97,7 +98,7 @@ func TestTokenizeByteVocab(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []int32{testmodel.ImStart, 'a', testmodel.Think}; !equal(special, want) {
+	if want := []int32{testmodel.ImStart, 'a', testmodel.Think}; !slices.Equal(special, want) {
 		t.Errorf("special tokens parsed as %v, want %v", special, want)
 	}
 	plain, _ := m.Tokenize("<|im_start|>", false)
@@ -107,18 +108,6 @@ func TestTokenizeByteVocab(t *testing.T) {
 	if s, err := m.TokenText(testmodel.ImEnd); err != nil || s != "<|im_end|>" {
 		t.Errorf("TokenText(im_end) = %q, %v", s, err)
 	}
-}
-
-func equal(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestLogProbsNormalised(t *testing.T) {

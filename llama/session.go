@@ -137,51 +137,36 @@ func (s *Session) Close() error {
 
 // Logits evaluates tokens from an empty cache and returns the raw logits
 // at every position: row i is the model's distribution over the token that
-// follows tokens[:i+1]. ctx is checked between decode calls.
+// follows tokens[:i+1]. ctx is checked between decode calls; the cache is
+// left empty.
 func (s *Session) Logits(ctx context.Context, tokens []int32) ([][]float32, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.p == nil {
 		return nil, ErrClosed
 	}
-	if len(tokens) == 0 {
-		return nil, fmt.Errorf("llama: evaluate: no tokens")
+	if err := s.checkTokens(tokens); err != nil {
+		return nil, fmt.Errorf("llama: evaluate: %w", err)
 	}
-	if len(tokens) > s.nCtx {
-		return nil, fmt.Errorf("llama: evaluate: %d tokens exceed the session's context of %d", len(tokens), s.nCtx)
-	}
-	for i, t := range tokens {
-		if t < 0 || int(t) >= s.nVocab {
-			return nil, fmt.Errorf("llama: evaluate: token %d at position %d outside the vocabulary of %d", t, i, s.nVocab)
-		}
-	}
-	C.llama_memory_clear(C.llama_get_memory(s.p), true)
+	mem := C.llama_get_memory(s.p)
+	C.llama_memory_clear(mem, true)
+	defer C.llama_memory_clear(mem, true)
 	batch := C.llama_batch_init(C.int32_t(s.nBatch), 0, 1)
 	defer C.llama_batch_free(batch)
-	tok := unsafe.Slice(batch.token, s.nBatch)
-	pos := unsafe.Slice(batch.pos, s.nBatch)
-	nSeq := unsafe.Slice(batch.n_seq_id, s.nBatch)
-	seq := unsafe.Slice(batch.seq_id, s.nBatch)
-	want := unsafe.Slice(batch.logits, s.nBatch)
+	b := newBatchView(batch, s.nBatch)
 	out := make([][]float32, 0, len(tokens))
 	for start := 0; start < len(tokens); start += s.nBatch {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		n := min(s.nBatch, len(tokens)-start)
-		for i := range n {
-			tok[i] = C.llama_token(tokens[start+i])
-			pos[i] = C.llama_pos(start + i)
-			nSeq[i] = 1
-			*seq[i] = 0
-			want[i] = 1
+		b.reset()
+		for i := range min(s.nBatch, len(tokens)-start) {
+			b.add(tokens[start+i], start+i, 0, true)
 		}
-		batch.n_tokens = C.int32_t(n)
-		mark := C.lf_log_mark()
-		if rc := C.llama_decode(s.p, batch); rc != 0 {
-			return nil, fmt.Errorf("llama: decode returned %d%s", int(rc), logSince(mark))
+		if err := s.decode(batch, b.n); err != nil {
+			return nil, err
 		}
-		for i := range n {
+		for i := range b.n {
 			l := C.llama_get_logits_ith(s.p, C.int32_t(i))
 			if l == nil {
 				return nil, fmt.Errorf("llama: no logits at position %d", start+i)

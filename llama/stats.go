@@ -8,6 +8,7 @@ package llama
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"unsafe"
@@ -21,7 +22,7 @@ type stats struct {
 }
 
 // ErrNonFinite is wrapped by errors reporting a NaN or infinite logit.
-var ErrNonFinite = fmt.Errorf("llama: non-finite logit")
+var ErrNonFinite = errors.New("llama: non-finite logit")
 
 func cStats(p *C.float, n int) (stats, error) {
 	var st C.lf_stats
