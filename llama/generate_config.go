@@ -30,10 +30,7 @@ type ScoreRequest struct {
 }
 
 // Message is one turn of a chat.
-type Message struct {
-	Role    string // "system", "user" or "assistant"
-	Content string
-}
+type Message = sampling.Message
 
 // ChatOptions configures Model.ChatTemplate. A nil *ChatOptions means the
 // zero value: thinking on, Qwen3's default.

@@ -9,14 +9,14 @@ import (
 // Params.NoGreedy) and Params.Samples sampled ones, each token with its raw
 // log-probability and entropy. The llama package's Generator is one.
 type Generator interface {
-	Generate(ctx context.Context, prompt string, p *Params) ([]Trace, error)
+	Generate(ctx context.Context, prompt Prompt, p *Params) ([]Trace, error)
 }
 
 // Scorer returns the log-probability and entropy of every token of each
 // continuation after prompt, under teacher forcing: how traces from any
 // teacher get token log-probabilities.
 type Scorer interface {
-	Score(ctx context.Context, prompt string, continuations []string) ([][]Token, error)
+	Score(ctx context.Context, prompt Prompt, continuations []string) ([][]Token, error)
 }
 
 // Params configures a Generator. A nil *Params means the zero value; each
