@@ -65,7 +65,7 @@ func TestGeneratorAdapter(t *testing.T) {
 // template applied to the messages, thinking on and off.
 func TestGeneratorChatPrompt(t *testing.T) {
 	m := load(t, tinyModel(t, gguf.F32))
-	s := exactSession(t, m, 1)
+	s := exactSession(t, m, 2)
 	g := llama.NewGenerator(s)
 	params := &sampling.Params{Samples: 1, MaxTokens: 6, Seed: 3}
 	for _, noThinking := range []bool{false, true} {
