@@ -67,18 +67,23 @@ test: lint
 
 BENCH_MODEL  ?= $(CACHE)/models/qwen3-0.6b-q4_k_m.gguf
 BENCH_COUNT  ?= 3
+# Which build of llama.cpp's tools to compare with: --linked compiles them
+# against the libraries the binding loads (same code on both sides); empty
+# means their own static -march=native build.
+BENCH_TOOLS  ?= --linked
 
 # Benchmarks run on the tiny model and on a generated Qwen3-0.6B-shape Q4_K_M
 # model (real shapes and vocabulary, random weights; made once, ~1 minute),
 # side by side with llama.cpp's own tools built from the same pinned source
-# (scripts/llamacpp-bench.sh; built once, a few minutes). Results: out/bench.txt.
+# (scripts/llamacpp-bench.sh; built once, under a minute with --linked, a few
+# minutes without). Results: out/bench.txt.
 .PHONY: bench
 bench: llama
 	@mkdir -p bin out $(dir $(BENCH_MODEL))
 	go build -o bin/labelfree ./cmd/labelfree
 	bin/labelfree model gen --shape qwen3-0.6b --seed 1 --f16 --quantize Q4_K_M \
 		--vocab $(LLAMA_PREFIX)/src/models/ggml-vocab-qwen2.gguf --out $(BENCH_MODEL)
-	tools=$$(scripts/llamacpp-bench.sh build | tail -n 1); \
+	tools=$$(scripts/llamacpp-bench.sh $(BENCH_TOOLS) build | tail -n 1); \
 	export LABELFREE_BENCH_MODEL=$(BENCH_MODEL) LABELFREE_LLAMACPP_TOOLS=$$tools; \
 	{ go test -run '^$$' -bench 'RowStats|LogSoftmax' -count 5 ./... && \
 	  go test -run '^$$' -bench 'PromptLogProbs|GeneratePhases|GenerateBatched|Score$$' -benchtime 1x \

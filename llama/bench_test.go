@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -88,11 +90,13 @@ func BenchmarkLogSoftmax(b *testing.B) {
 // LABELFREE_LLAMACPP_TOOLS names the directory of llama.cpp's own tools
 // (scripts/llamacpp-bench.sh build; make bench sets it), each iteration
 // also runs llama-batched-bench with the same model, threads, prompt,
-// lengths and cache settings at B = 1 and 16. Everything runs in every
-// iteration, so each ratio comes from one run:
+// lengths and cache settings at B = 1 sixteen times (-npl 1,1,…,1,16: each
+// row starts from an empty cache, so the sixteen B = 1 rows are the tool's
+// one-after-another baseline, as long and as noisy as ours) and at B = 16.
+// Everything runs in every iteration, so each ratio comes from one run:
 //
 //	speedup       our sequential time / our batched time
-//	tool-speedup  16·T(B=1) / T(B=16) of llama-batched-bench
+//	tool-speedup  Σ T(B=1) over the 16 rows / T(B=16) of llama-batched-bench
 //	vs-tool       our batched throughput / llama-batched-bench's at B=16
 func BenchmarkGenerateBatched(b *testing.B) {
 	path := os.Getenv("LABELFREE_BENCH_MODEL")
@@ -143,7 +147,7 @@ func BenchmarkGenerateBatched(b *testing.B) {
 		}
 		if tools != "" {
 			rows := runTool(b, filepath.Join(tools, "llama-batched-bench"), "-m", path, "-c", fmt.Sprint(promptLen+k*steps),
-				"-b", "2048", "-ub", "512", "-npp", fmt.Sprint(promptLen), "-ntg", fmt.Sprint(steps), "-npl", fmt.Sprintf("1,%d", k),
+				"-b", "2048", "-ub", "512", "-npp", fmt.Sprint(promptLen), "-ntg", fmt.Sprint(steps), "-npl", strings.Repeat("1,", k)+fmt.Sprint(k),
 				"-t", fmt.Sprint(threads), "-tb", fmt.Sprint(threads), "-pps", "-kvu", "-fa", "off", "-ctk", "f32", "-ctv", "f32",
 				"--output-format", "jsonl")
 			for _, r := range rows {
@@ -164,27 +168,30 @@ func BenchmarkGenerateBatched(b *testing.B) {
 	b.ReportMetric(float64(tokens)/tSequential.Seconds(), "sequential-tokens/s")
 	b.ReportMetric(tSequential.Seconds()/tBatched.Seconds(), "speedup")
 	if tools != "" {
-		b.ReportMetric(k*tTool1.Seconds()/tTool16.Seconds(), "tool-speedup")
+		b.ReportMetric(tTool1.Seconds()/tTool16.Seconds(), "tool-speedup")
 		b.ReportMetric(tTool16.Seconds()/tBatched.Seconds(), "vs-tool")
 	}
 }
 
-// BenchmarkScore scores one 512-token text (128 prompt + 384 continuation
-// tokens: log-probability and entropy at 384 positions) on
-// LABELFREE_BENCH_MODEL with an F16 KV cache and flash attention off, and,
-// with LABELFREE_LLAMACPP_TOOLS, runs llama-bench's prompt processing of 512
-// tokens with the same threads, batch and cache settings in the same
-// iteration (llama-bench cannot use an F32 KV cache, so the comparison is
-// not in the exact configuration). vs-tool is our tokens/s over
-// llama-bench's. llama-bench computes the output head for the last position
-// only; scoring needs it at every continuation position.
+// BenchmarkScore scores one 512-token text (256 prompt + 256 continuation
+// tokens: log-probability and entropy at 256 positions) on
+// LABELFREE_BENCH_MODEL with an F16 KV cache and flash attention off. With
+// LABELFREE_LLAMACPP_TOOLS it runs in the same iteration, with the same
+// threads, batch and cache settings (llama.cpp's tools cannot use an F32 KV
+// cache, so the comparison is not in the exact configuration):
+//   - llama-bench's prompt processing of 512 tokens (vs-pp): llama-bench
+//     applies the output head to the last position only;
+//   - llama-perplexity on one 512-token chunk (vs-perplexity): it applies
+//     the output head to the second half of the chunk, the same 256
+//     positions as this scoring, and its timing leaves out its own
+//     log-softmax, which ours includes.
 func BenchmarkScore(b *testing.B) {
 	path := os.Getenv("LABELFREE_BENCH_MODEL")
 	if path == "" {
 		b.Skip("set LABELFREE_BENCH_MODEL (make bench does)")
 	}
 	tools := os.Getenv("LABELFREE_LLAMACPP_TOOLS")
-	const promptLen, contLen, threads = 128, 384, 2
+	const promptLen, contLen, threads = 256, 256, 2
 	m, err := llama.Load(b.Context(), path, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -204,32 +211,67 @@ func BenchmarkScore(b *testing.B) {
 	for i := range req.Continuation {
 		req.Continuation[i] = int32(300 + 7*i)
 	}
+	// llama-perplexity reads text; it needs two chunks' worth of tokens
+	// even when it evaluates one.
+	text := filepath.Join(b.TempDir(), "text.txt")
+	var sb strings.Builder
+	for i := 0; sb.Len() < 64<<10; i++ {
+		fmt.Fprintf(&sb, "Knocking down gene %d changes the expression of gene %d in K562 cells. ", i, 7*i%1000)
+	}
+	if err := os.WriteFile(text, []byte(sb.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
 	var tOurs time.Duration
-	var toolTPS []float64
+	var ppTPS, pplTPS []float64
 	for b.Loop() {
 		t0 := time.Now()
 		if _, err := s.Score(b.Context(), []llama.ScoreRequest{req}); err != nil {
 			b.Fatal(err)
 		}
 		tOurs += time.Since(t0)
-		if tools != "" {
-			rows := runTool(b, filepath.Join(tools, "llama-bench"), "-m", path, "-p", fmt.Sprint(promptLen+contLen), "-n", "0",
-				"-b", "512", "-ub", "512", "-t", fmt.Sprint(threads), "-r", "1", "-fa", "off", "-ctk", "f16", "-ctv", "f16", "-o", "jsonl")
-			for _, r := range rows {
-				toolTPS = append(toolTPS, r["avg_ts"].(float64))
-			}
+		if tools == "" {
+			continue
 		}
+		rows := runTool(b, filepath.Join(tools, "llama-bench"), "-m", path, "-p", fmt.Sprint(promptLen+contLen), "-n", "0",
+			"-b", "512", "-ub", "512", "-t", fmt.Sprint(threads), "-r", "1", "-fa", "off", "-ctk", "f16", "-ctv", "f16", "-o", "jsonl")
+		for _, r := range rows {
+			ppTPS = append(ppTPS, r["avg_ts"].(float64))
+		}
+		out, err := exec.CommandContext(b.Context(), filepath.Join(tools, "llama-perplexity"), "-m", path, "-f", text,
+			"-c", fmt.Sprint(promptLen+contLen), "-b", "512", "-ub", "512", "--chunks", "1", "-t", fmt.Sprint(threads),
+			"-fa", "off", "-ctk", "f16", "-ctv", "f16").CombinedOutput()
+		if err != nil {
+			b.Fatalf("llama-perplexity: %v\n%s", err, out)
+		}
+		match := perPass.FindSubmatch(out)
+		if match == nil {
+			b.Fatalf("llama-perplexity printed no seconds per pass:\n%s", out)
+		}
+		sec, err := strconv.ParseFloat(string(match[1]), 64)
+		if err != nil || sec <= 0 {
+			b.Fatalf("llama-perplexity: seconds per pass %q", match[1])
+		}
+		pplTPS = append(pplTPS, float64(promptLen+contLen)/sec)
 	}
 	ours := float64((promptLen+contLen)*b.N) / tOurs.Seconds()
 	b.ReportMetric(ours, "tokens/s")
-	if len(toolTPS) > 0 {
-		var mean float64
-		for _, x := range toolTPS {
-			mean += x / float64(len(toolTPS))
-		}
-		b.ReportMetric(mean, "tool-tokens/s")
-		b.ReportMetric(ours/mean, "vs-tool")
+	if len(ppTPS) > 0 {
+		b.ReportMetric(mean(ppTPS), "pp-tokens/s")
+		b.ReportMetric(ours/mean(ppTPS), "vs-pp")
+		b.ReportMetric(mean(pplTPS), "perplexity-tokens/s")
+		b.ReportMetric(ours/mean(pplTPS), "vs-perplexity")
 	}
+}
+
+// perPass matches llama-perplexity's timing of its first chunk.
+var perPass = regexp.MustCompile(`([0-9.]+) seconds per pass`)
+
+func mean(xs []float64) float64 {
+	var m float64
+	for _, x := range xs {
+		m += x / float64(len(xs))
+	}
+	return m
 }
 
 // runTool runs one of llama.cpp's tools and returns the JSON objects it

@@ -3,9 +3,9 @@
 # and run them, so that our binding can be measured side by side with llama.cpp itself
 # (same machine, same model, same thread count, same source).
 #
-# Usage: scripts/llamacpp-bench.sh [--openmp] build [--rebuild] [--print-dir]
-#        scripts/llamacpp-bench.sh [--openmp] batched MODEL [options] [-- TOOL-ARGS...]
-#        scripts/llamacpp-bench.sh [--openmp] pp MODEL [options] [-- TOOL-ARGS...]
+# Usage: scripts/llamacpp-bench.sh [--openmp|--linked] build [--rebuild] [--print-dir]
+#        scripts/llamacpp-bench.sh [--openmp|--linked] batched MODEL [options] [-- TOOL-ARGS...]
+#        scripts/llamacpp-bench.sh [--openmp|--linked] pp MODEL [options] [-- TOOL-ARGS...]
 #        scripts/llamacpp-bench.sh -h|--help
 #
 # build: takes the pristine llama.cpp checkout that scripts/install-llama.sh keeps in
@@ -22,6 +22,12 @@
 #     pool, so the tools use the same threading. --openmp builds with GGML_OPENMP=ON
 #     instead (like `install-llama.sh --from-source`, whose build uses libgomp when the
 #     compiler has it), into a separate directory.
+#   --linked compiles the same three tools' sources instead against the libraries
+#     install-llama.sh installed (libllama, libllama-common, libggml and the ggml CPU
+#     backends it loads at run time): the very code our binding runs, so a comparison
+#     measures the binding, not two builds of llama.cpp. The backends are linked
+#     (symlinks) next to the executables, where ggml looks for them. Directory suffix
+#     -linked; no CMake needed, well under a minute.
 #   The build happens in a temporary directory next to the tools directory (log:
 #   <tools directory>.build.log, also copied into it); only the executables, BUILD-INFO
 #   and build.log are kept, and the stamp .labelfree-built is written last.
@@ -56,7 +62,7 @@
 # Environment:
 #   LABELFREE_LLAMA_TOOLS_DIR  tools directory (default
 #                              ${XDG_CACHE_HOME:-$HOME/.cache}/labelfree/llama.cpp-v0.5.0-tools;
-#                              --openmp adds the suffix -openmp)
+#                              --openmp adds the suffix -openmp, --linked -linked)
 #   LABELFREE_JOBS             parallel build jobs (default: nproc)
 #   CC, CXX                    compilers for the build
 #   LABELFREE_LLAMA_PREFIX     passed on to install-llama.sh (where the source checkout is)
@@ -66,7 +72,7 @@ readonly LLAMA_TAG=v0.5.0
 readonly LLAMA_COMMIT=de3ff815ea7d559ee917f063901b8986f038abc6
 readonly TARGETS=(llama-batched-bench llama-bench llama-perplexity)
 # Bump when the build or the layout this script produces changes: old builds are redone.
-readonly SCRIPT_REV=1
+readonly SCRIPT_REV=2
 
 prog=${0##*/}
 script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -74,9 +80,9 @@ installer=$script_dir/install-llama.sh
 
 usage() {
 	cat <<EOF
-Usage: $prog [--openmp] build [--rebuild] [--print-dir]
-       $prog [--openmp] batched MODEL [options] [-- LLAMA-BATCHED-BENCH-ARGS...]
-       $prog [--openmp] pp MODEL [options] [-- LLAMA-BENCH-ARGS...]
+Usage: $prog [--openmp|--linked] build [--rebuild] [--print-dir]
+       $prog [--openmp|--linked] batched MODEL [options] [-- LLAMA-BATCHED-BENCH-ARGS...]
+       $prog [--openmp|--linked] pp MODEL [options] [-- LLAMA-BENCH-ARGS...]
        $prog -h|--help
 
 Builds llama.cpp $LLAMA_TAG's own benchmark tools from the pinned source checkout of
@@ -117,9 +123,11 @@ Common to batched and pp:
 
   --openmp             use/build tools with GGML_OPENMP=ON (default OFF, like the
                        prebuilt libraries our binding loads)
+  --linked             use/build tools compiled against install-llama.sh's libraries
+                       (the ones our binding loads) instead of a static build
 
 Tools directory: \${LABELFREE_LLAMA_TOOLS_DIR:-\${XDG_CACHE_HOME:-\$HOME/.cache}/labelfree/llama.cpp-$LLAMA_TAG-tools}
-(suffix -openmp with --openmp); build log: the same path plus .build.log.
+(suffix -openmp with --openmp, -linked with --linked); build log: the same path plus .build.log.
 EOF
 }
 
@@ -224,10 +232,12 @@ cache_home=${XDG_CACHE_HOME:-${HOME:?HOME is not set}/.cache}
 # Arguments
 # ---------------------------------------------------------------------------
 openmp=0
+linked=0
 cmd=
 while (($#)); do
 	case $1 in
 	--openmp) openmp=1 ;;
+	--linked) linked=1 ;;
 	-h | --help)
 		usage
 		exit 0
@@ -278,6 +288,7 @@ while (($#)); do
 		exit 0
 		;;
 	*/--openmp) openmp=1 ;;
+	*/--linked) linked=1 ;;
 	build/--rebuild) rebuild=1 ;;
 	build/--print-dir) print_dir=1 ;;
 	batched/--threads | pp/--threads)
@@ -407,7 +418,9 @@ esac
 # Tools directory and build
 # ---------------------------------------------------------------------------
 tools_dir=${LABELFREE_LLAMA_TOOLS_DIR:-$cache_home/labelfree/llama.cpp-$LLAMA_TAG-tools}
+((!openmp || !linked)) || usage_error "--openmp and --linked exclude each other (--linked uses the installed libraries' threading)"
 if ((openmp)); then tools_dir+=-openmp; fi
+if ((linked)); then tools_dir+=-linked; fi
 [[ $tools_dir == /* ]] || tools_dir=$PWD/$tools_dir
 while [[ $tools_dir == */ && $tools_dir != / ]]; do tools_dir=${tools_dir%/}; done
 [[ $tools_dir != / ]] || die "refusing to use / as the tools directory"
@@ -496,6 +509,11 @@ compute_expected_stamp() {
 		-DLLAMA_OPENSSL=OFF
 		-DLLAMA_TOOLS_INSTALL=OFF
 	)
+	if ((linked)); then
+		local prefix
+		prefix=$("$installer" --print-prefix) || die "'$installer --print-prefix' failed"
+		cmake_args=("linked against $prefix/lib: $(cat "$prefix/.labelfree-installed" 2>/dev/null | cksum)")
+	fi
 	expected_stamp="llama.cpp=$LLAMA_TAG
 commit=$LLAMA_COMMIT
 targets=${TARGETS[*]}
@@ -508,6 +526,70 @@ script-rev=$SCRIPT_REV"
 
 is_built() {
 	[[ -f $stamp_file && $(<"$stamp_file") == "$expected_stamp" ]] && tools_present
+}
+
+# build_linked: compiles the tools' sources against the installed libraries
+# (--linked); called by ensure_built with the lock held and SRC set.
+build_linked() {
+	local prefix tmp stage t dir lib old start secs
+	prefix=${SRC%/src}
+	tmp=$(mktemp -d "$parent/.$base.tmp.XXXXXX")
+	cleanup_paths+=("$tmp")
+	stage=$tmp/stage
+	mkdir -p -- "$stage"
+	printf 'created by %s (labelfree); may be deleted and re-created by it\n' "$prog" >"$stage/.labelfree-owner"
+	note "compiling ${TARGETS[*]} against $prefix/lib (log: $build_log)"
+	start=$SECONDS
+	printf '# %s --linked build, %s\n' "$prog" "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >"$build_log"
+	for t in "${TARGETS[@]}"; do
+		case $t in
+		llama-batched-bench) dir=batched-bench ;;
+		llama-bench) dir=llama-bench ;;
+		llama-perplexity) dir=perplexity ;;
+		*) die "no source directory known for $t" ;;
+		esac
+		printf '# %s\n' "$t" >>"$build_log"
+		"$CXX_PATH" -O2 -std=c++17 -pthread -I"$SRC/common" -I"$prefix/include" -I"$SRC/vendor" \
+			"$SRC/tools/$dir/"*.cpp -o "$stage/$t" \
+			-L"$prefix/lib" -lllama-common -lllama -lggml -lggml-base -Wl,-rpath,"$prefix/lib" \
+			>>"$build_log" 2>&1 || {
+			show_log "$build_log" "build log" 30
+			die "compiling $t against $prefix/lib failed (full log: $build_log)"
+		}
+	done
+	# ggml loads its backends (libggml-cpu-<arch>.so, CUDA…) from the
+	# executable's directory.
+	for lib in "$prefix/lib"/libggml-*.so; do
+		case ${lib##*/} in
+		libggml-base.so) ;;
+		*) ln -s -- "$lib" "$stage/${lib##*/}" ;;
+		esac
+	done
+	for t in "${TARGETS[@]}"; do
+		if ! "$stage/$t" --version >"$tmp/$t.version" 2>&1; then
+			cat "$tmp/$t.version" >>"$build_log"
+			show_log "$build_log" "build log" 30
+			die "$t --version failed after the build (full log: $build_log)"
+		fi
+	done
+	secs=$((SECONDS - start))
+	{
+		printf 'llama.cpp %s (commit %s) tools compiled by %s from %s against %s/lib\n' "$LLAMA_TAG" "$LLAMA_COMMIT" "$prog" "$SRC" "$prefix"
+		printf 'date: %s; build time: %ss\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$secs"
+		printf 'cxx: %s (%s), flags: -O2 -std=c++17\n' "$CXX_PATH" "$("$CXX_PATH" --version | head -n 1)"
+		printf 'cpu: %s\n' "$(cpu_id)"
+	} >"$stage/BUILD-INFO"
+	cp -- "$build_log" "$stage/build.log"
+	old=$tmp/old
+	if [[ -e $tools_dir ]]; then
+		mv -- "$tools_dir" "$old"
+	fi
+	mv -- "$stage" "$tools_dir"
+	printf '%s\n' "$expected_stamp" >"$tools_dir/.labelfree-built.tmp"
+	mv -f -- "$tools_dir/.labelfree-built.tmp" "$stamp_file"
+	rm -rf -- "$tmp"
+	if have flock; then exec 9>&-; fi
+	note "compiled ${TARGETS[*]} in ${secs}s into $tools_dir"
 }
 
 # ensure_built: builds the tools unless the stamp matches.
@@ -551,6 +633,14 @@ ensure_built() {
 	fi
 
 	locate_source
+	if ((linked)); then
+		if [[ -z $CXX_PATH ]]; then
+			require_tool g++ g++ "a C++ compiler builds llama.cpp's tools"
+		fi
+		compute_expected_stamp
+		build_linked
+		return 0
+	fi
 	require_tool cmake cmake "it builds llama.cpp's tools"
 	if [[ -z $CXX_PATH ]]; then
 		require_tool g++ g++ "a C++ compiler builds llama.cpp's tools"
