@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/labelfree/labelfree/sampling"
+	"github.com/labelfree/labelfree/uncertainty"
 )
 
 // Generator adapts a Session to sampling.Generator and sampling.Scorer:
@@ -17,8 +18,9 @@ type Generator struct {
 }
 
 var (
-	_ sampling.Generator = (*Generator)(nil)
-	_ sampling.Scorer    = (*Generator)(nil)
+	_ sampling.Generator   = (*Generator)(nil)
+	_ sampling.Scorer      = (*Generator)(nil)
+	_ uncertainty.Embedder = (*Session)(nil)
 )
 
 // NewGenerator returns a Generator that runs on s.
