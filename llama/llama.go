@@ -140,6 +140,9 @@ func Load(ctx context.Context, path string, cfg *ModelConfig) (*Model, error) {
 	if _, err := f.String("general.architecture"); err != nil {
 		return nil, fmt.Errorf("llama: load %s: %w", path, err)
 	}
+	if err := checkVocab(f); err != nil {
+		return nil, fmt.Errorf("llama: load %s: %w", path, err)
+	}
 	if err := backend(); err != nil {
 		return nil, err
 	}

@@ -212,11 +212,15 @@ func TestLoadBadFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	noTensor := func() []byte {
-		// A well-formed GGUF that declares qwen3 but lacks its tensors.
+	// noTensor is a well-formed GGUF that declares qwen3 but lacks its
+	// tensors, with the metadata pairs kv (key, value, key, value…).
+	noTensor := func(kv ...any) []byte {
 		var w gguf.Writer
 		w.Add("general.architecture", "qwen3")
 		w.Add("qwen3.block_count", uint32(1))
+		for i := 0; i < len(kv); i += 2 {
+			w.Add(kv[i].(string), kv[i+1])
+		}
 		p := filepath.Join(dir, "gen.gguf")
 		f, _ := os.Create(p)
 		defer f.Close()
@@ -237,6 +241,11 @@ func TestLoadBadFiles(t *testing.T) {
 		{"truncated data", good[:len(good)-1000], "past the end"},
 		{"flipped version", append(append([]byte("GGUF"), 9, 0, 0, 0), good[8:]...), "version"},
 		{"no tensors", noTensor(), "llama.cpp said"},
+		// llama.cpp v0.5.0 aborts the process on these (GGML_ASSERT).
+		{"duplicate token", noTensor("tokenizer.ggml.model", "gpt2", "tokenizer.ggml.tokens", []string{"a", "b", "a"}),
+			`tokens 0 and 2 are both "a"`},
+		{"token types", noTensor("tokenizer.ggml.model", "gpt2", "tokenizer.ggml.tokens", []string{"a", "b"},
+			"tokenizer.ggml.token_type", []int32{1}), "want 2 int32 types"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
