@@ -59,10 +59,12 @@ lint: llama tools
 	CGO_ENABLED=0 go vet ./...
 	$(STATICCHECK) ./...
 	go mod tidy -diff
+	cd gemini && go vet ./... && $(STATICCHECK) ./... && go mod tidy -diff
 
 .PHONY: test
 test: lint
 	go test -race ./...
+	cd gemini && go test -race ./...
 	go test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./internal/gguf
 
 BENCH_MODEL  ?= $(CACHE)/models/qwen3-0.6b-q4_k_m.gguf
@@ -85,7 +87,8 @@ bench: llama
 		--vocab $(LLAMA_PREFIX)/src/models/ggml-vocab-qwen2.gguf --out $(BENCH_MODEL)
 	tools=$$(scripts/llamacpp-bench.sh $(BENCH_TOOLS) build | tail -n 1); \
 	export LABELFREE_BENCH_MODEL=$(BENCH_MODEL) LABELFREE_LLAMACPP_TOOLS=$$tools; \
-	{ go test -run '^$$' -bench 'RowStats|LogSoftmax' -count 5 ./... && \
+	{ go test -run '^$$' -bench . -count 5 ./uncertainty ./sampling ./perturb && \
+	  go test -run '^$$' -bench 'RowStats|LogSoftmax' -count 5 ./llama && \
 	  go test -run '^$$' -bench 'PromptLogProbs|GeneratePhases|GenerateBatched|Score$$' -benchtime 1x \
 		-count $(BENCH_COUNT) -timeout 2h ./llama && \
 	  go test -run '^TestConfigDeviation$$' -v ./llama; } | tee out/bench.txt
