@@ -220,7 +220,7 @@ func (r *TraceRecord) validate() error {
 		return err
 	}
 	switch r.Finish {
-	case FinishEOG, FinishStop, FinishLength, FinishContext:
+	case FinishEOG, FinishStop, FinishLength, FinishContext, FinishFiltered, FinishOther:
 	default:
 		return fmt.Errorf("unknown finish reason %q", string(r.Finish))
 	}

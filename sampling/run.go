@@ -333,7 +333,11 @@ func (r *run) group(ctx context.Context, gen Generator, enc *encoder, it *Item) 
 		if greedy := k == 0 && !p.NoGreedy; t.Greedy != greedy {
 			return nil, fmt.Errorf("sampling: item %q: trace %d has Greedy %v, want %v", it.ID, k, t.Greedy, greedy)
 		}
-		g.Traces[k] = NewTraceRecord(t, r.c.Task.Parse(t.Text), r.kind)
+		kind := r.kind
+		if t.LogProbKind != "" {
+			kind = t.LogProbKind
+		}
+		g.Traces[k] = NewTraceRecord(t, r.c.Task.Parse(t.Text), kind)
 		if !r.c.TokenIDs {
 			g.Traces[k].TokenIDs = nil
 		}

@@ -536,3 +536,32 @@ func ExampleRun() {
 	// 5 groups of shard 0/2 written
 	// q0000: 9 traces, greedy answer "up"
 }
+
+// TestRunTraceLogProbKind checks that a trace's own LogProbKind overrides
+// the run's, and that the finish reasons of remote APIs are accepted.
+func TestRunTraceLogProbKind(t *testing.T) {
+	f := &samplingtest.Fake{Words: 3}
+	gen := badGenerator{func(tr []sampling.Trace) []sampling.Trace {
+		tr[1].LogProbKind, tr[1].Finish = sampling.LogProbsNone, sampling.FinishFiltered
+		tr[2].Finish = sampling.FinishOther
+		return tr
+	}}
+	c := fakeConfig(f, f.Items(1), filepath.Join(t.TempDir(), "out.jsonl"), 1, gen)
+	if _, err := sampling.Run(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	_, groups, err := sampling.ReadFile(c.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := groups[0].Traces
+	if tr[0].LogProbKind != sampling.LogProbsFull || tr[0].LogProbs == nil {
+		t.Errorf("trace 0: kind %q with %d logprobs, want the run's full kind", tr[0].LogProbKind, len(tr[0].LogProbs))
+	}
+	if tr[1].LogProbKind != sampling.LogProbsNone || tr[1].LogProbs != nil || tr[1].Finish != sampling.FinishFiltered {
+		t.Errorf("trace 1: kind %q, %d logprobs, finish %q; want none, 0, filtered", tr[1].LogProbKind, len(tr[1].LogProbs), tr[1].Finish)
+	}
+	if tr[2].Finish != sampling.FinishOther {
+		t.Errorf("trace 2: finish %q, want other", tr[2].Finish)
+	}
+}

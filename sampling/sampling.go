@@ -93,6 +93,11 @@ const (
 	FinishStop    FinishReason = "stop"    // a stop string (included in Text)
 	FinishLength  FinishReason = "length"  // the MaxTokens budget
 	FinishContext FinishReason = "context" // the session's context filled up
+	// FinishFiltered: the backend withheld the rest (a remote API's safety
+	// or recitation filter).
+	FinishFiltered FinishReason = "filtered"
+	// FinishOther: the backend ended the trace for a reason of its own.
+	FinishOther FinishReason = "other"
 )
 
 // Token is one generated or scored token.
@@ -114,4 +119,8 @@ type Trace struct {
 	Text   string // the pieces of Tokens, without an end-of-generation token
 	Finish FinishReason
 	Stop   string // the stop string that ended the trace, if any
+	// LogProbKind says what the tokens' numbers are when a backend differs
+	// from trace to trace (a remote API that returned log-probabilities for
+	// some traces only); "" means what the run says (RunConfig.LogProbs).
+	LogProbKind LogProbKind
 }
