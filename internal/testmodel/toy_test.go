@@ -56,7 +56,7 @@ func TestToy(t *testing.T) {
 	}
 	ids := prompt("STAT1")
 	checks := []struct {
-		after int           // appended token (-1: the prompt itself)
+		after int             // appended token (-1: the prompt itself)
 		want  map[int]float64 // from toyChain
 	}{
 		{-1, map[int]float64{think: 1}},
