@@ -1,0 +1,419 @@
+package filter
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/labelfree/labelfree/sampling"
+	"github.com/labelfree/labelfree/score"
+)
+
+// The file names Export writes in its directory.
+const (
+	TrainFile      = "train.jsonl"
+	ValidationFile = "validation.jsonl"
+)
+
+// ExportConfig configures Export. A nil *ExportConfig means the zero
+// value; each field documents its zero value.
+type ExportConfig struct {
+	// Samples also exports, for each kept group, the sampled traces whose
+	// parsed answer equals r0's; false exports r0 only. A trace whose
+	// assistant message equals one already written for the group is
+	// skipped either way.
+	Samples bool
+	// KeepTruncated exports traces that ended on their token budget or the
+	// context's end (finish "length" or "context"), whose reasoning was cut
+	// off; false skips and counts them.
+	KeepTruncated bool
+	// Validation is the fraction of groups, in [0, 1), written to
+	// validation.jsonl instead of train.jsonl (see Export); 0 writes no
+	// validation file (and removes one left by an earlier export, which
+	// Replace allows).
+	Validation float64
+	// Seed seeds the train/validation split.
+	Seed uint64
+	// Raw makes the assistant message the trace's text exactly as
+	// generated; false writes the reasoning in the canonical form (see
+	// Export).
+	Raw bool
+	// Replace replaces existing output files; false refuses to write if
+	// train.jsonl or validation.jsonl exists (an error wrapping ErrExist).
+	Replace bool
+}
+
+// ExportStats counts what Export wrote and skipped.
+type ExportStats struct {
+	// Selected is the number of groups in the selection.
+	Selected int `json:"selected"`
+	// Groups is the number of selected groups with at least one trace
+	// written; Empty the number with none (every trace skipped).
+	Groups int `json:"groups"`
+	Empty  int `json:"empty"`
+	// Train and Validation are the lines written to each file.
+	Train      int `json:"train"`
+	Validation int `json:"validation"`
+	// Truncated counts traces skipped for finish "length" or "context".
+	Truncated int `json:"truncated"`
+	// Disagreeing counts sampled traces skipped because their answer was
+	// not r0's (or not parsed); only with Samples.
+	Disagreeing int `json:"disagreeing"`
+	// Duplicates counts traces skipped because the group already had the
+	// same assistant message.
+	Duplicates int `json:"duplicates"`
+	// EmptyText counts traces skipped because their text was empty or
+	// white space.
+	EmptyText int `json:"empty_text"`
+	// Unclosed counts traces written without a closed reasoning block
+	// (no "</think>"), whose text went out as it was.
+	Unclosed int `json:"unclosed"`
+}
+
+// Message is one turn of an exported chat.
+type Message struct {
+	Role    string `json:"role"` // "system", "user" or "assistant"
+	Content string `json:"content"`
+}
+
+// Example is one line of an exported file: a chat for SFT, the group's id,
+// and the trace's index in its group (0 is r0).
+type Example struct {
+	Messages []Message `json:"messages"`
+	ID       string    `json:"id"`
+	Trace    int       `json:"trace"`
+}
+
+// Export writes the traces of the selection's groups, read from the trace
+// file traces, as SFT data to dir/train.jsonl and dir/validation.jsonl:
+// one Example per line, JSON Lines in the chat "messages" format that
+// TRL's SFTTrainer and Hugging Face datasets read
+// (load_dataset("json", data_files=...)), for example
+//
+//	{"messages":[{"role":"system","content":"Reason inside <think></think>, …"},{"role":"user","content":"Question q0001. …"},{"role":"assistant","content":"<think>\nSTAT1 binds …\n</think>\n\n<answer>up</answer>"}],"id":"q0001","trace":0}
+//
+// The system and user messages are the group's prompt as the trace file
+// records it: its chat messages, or, for a raw prompt, one user message
+// with the prompt's text verbatim (a raw prompt that already holds a chat
+// template's markup keeps it; prefer chat prompts for SFT).
+//
+// The assistant message keeps the reasoning. Traces differ in how they
+// open it: the llama backend's Qwen3 traces start with "<think>\n" as
+// generated, while a chat template that puts "<think>" in the prompt, or a
+// raw prompt, leaves it out of the trace. Unless c.Raw, a trace with a
+// "</think>" is therefore rewritten as
+//
+//	"<think>\n" + reasoning + "\n</think>\n\n" + answer
+//
+// where reasoning is the text before the last "</think>" without a leading
+// "<think>" and answer the text after it, both trimmed of white space:
+// the form Qwen3's chat template renders for the final assistant turn, so
+// a model fine-tuned on it sees what it generates. A trace without
+// "</think>" is written trimmed, as it is, and counted as Unclosed.
+//
+// The exported traces of a kept group are r0, and with c.Samples its
+// sampled traces that agree with r0; truncated traces and duplicates are
+// skipped (see ExportConfig). Lines follow the trace file's order.
+//
+// The split is by group, so a group's traces never straddle train and
+// validation: a group goes to validation when u < c.Validation, where u in
+// [0, 1) is the top 53 bits of the SplitMix64 finaliser of FNV-1a 64 over
+// c.Seed (8 bytes, little-endian) followed by the id. It depends on the
+// seed and the id alone, so a group lands in the same split whatever else
+// is selected, on every machine.
+//
+// Export reads the trace file once, decoding only the lines of selected
+// groups (on several goroutines, see score.TraceReader); with the
+// selection's TracesSHA256 set, the file's bytes must hash to it (the
+// selection was made from its scores, so every line was checked when it
+// was scored). Every selected group must be in the file. The outputs are
+// written to "<name>.partial" files, synced, and renamed into place only
+// when all is well, so an error or a crash leaves no half-written
+// train.jsonl. Existing outputs are an error unless c.Replace. Parquet is
+// not written (see the package comment).
+func Export(ctx context.Context, sel *Selection, traces, dir string, c *ExportConfig) (ExportStats, error) {
+	if sel == nil {
+		return ExportStats{}, fmt.Errorf("filter: nil selection")
+	}
+	var cfg ExportConfig
+	if c != nil {
+		cfg = *c
+	}
+	if !(cfg.Validation >= 0 && cfg.Validation < 1) {
+		return ExportStats{}, fmt.Errorf("filter: validation fraction %v outside [0, 1)", cfg.Validation)
+	}
+	names := []string{filepath.Join(dir, TrainFile), filepath.Join(dir, ValidationFile)}
+	for _, n := range names {
+		if err := checkNew(n, cfg.Replace); err != nil {
+			return ExportStats{}, err
+		}
+	}
+	if cfg.Validation == 0 {
+		names = names[:1]
+	}
+	want := sel.IDs()
+	st := ExportStats{Selected: len(want)}
+
+	// Only the selected groups are decoded (see score.TraceReader).
+	tr, err := score.OpenTraces(traces, 0, func(id string) bool { return want[id] })
+	if err != nil {
+		return st, err
+	}
+	defer tr.Close()
+
+	outs := make([]*partial, len(names))
+	defer func() {
+		for _, o := range outs {
+			o.abort()
+		}
+	}()
+	for i, n := range names {
+		if outs[i], err = newPartial(n); err != nil {
+			return st, err
+		}
+	}
+	x := newExporter(&cfg)
+	found := 0
+	for g, err := range tr.All(ctx) {
+		if err != nil {
+			return st, err
+		}
+		if !want[g.Item.ID] {
+			continue // a line that does not start as a sampling.Writer writes it
+		}
+		found++
+		out := outs[0]
+		if cfg.Validation > 0 && splitUnit(cfg.Seed, g.Item.ID) < cfg.Validation {
+			out = outs[1]
+		}
+		lines, err := x.group(out.w, g, &st)
+		if err != nil {
+			return st, err
+		}
+		if out == outs[0] {
+			st.Train += lines
+		} else {
+			st.Validation += lines
+		}
+		if lines > 0 {
+			st.Groups++
+		} else {
+			st.Empty++
+		}
+	}
+	if found != len(want) {
+		var missing []string
+		for _, r := range sel.Records {
+			missing = append(missing, r.ID)
+		}
+		missing = slices.DeleteFunc(missing, func(id string) bool { return x.seen[id] })
+		return st, fmt.Errorf("filter: %d selected groups are not in %s (the first: %q)", len(want)-found, traces, missing[0])
+	}
+	if h := sel.Header.TracesSHA256; h != "" {
+		if got := tr.SHA256(); got != h {
+			return st, fmt.Errorf("filter: %s has SHA-256 %s, but the selection was made from scores of a trace file with %s", traces, got, h)
+		}
+	}
+	for _, o := range outs {
+		if err := o.commit(); err != nil {
+			return st, err
+		}
+	}
+	if cfg.Validation == 0 {
+		// A validation file of an earlier export (replaced, or it would
+		// have been refused) would overlap this train file.
+		if err := os.Remove(filepath.Join(dir, ValidationFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return st, fmt.Errorf("filter: %w", err)
+		}
+	}
+	return st, syncDir(dir)
+}
+
+// exporter turns groups into lines.
+type exporter struct {
+	c    *ExportConfig
+	buf  bytes.Buffer
+	enc  *json.Encoder
+	seen map[string]bool // ids exported (or tried)
+}
+
+func newExporter(c *ExportConfig) *exporter {
+	x := &exporter{c: c, seen: make(map[string]bool)}
+	x.enc = json.NewEncoder(&x.buf)
+	// Traces are full of <think> and <answer>: \u003c would make the
+	// file unreadable to people and grep, and decodes the same.
+	x.enc.SetEscapeHTML(false)
+	return x
+}
+
+// group writes g's exported traces to w and returns how many it wrote.
+func (x *exporter) group(w io.Writer, g *sampling.Group, st *ExportStats) (int, error) {
+	x.seen[g.Item.ID] = true
+	prompt, err := promptMessages(&g.Prompt)
+	if err != nil {
+		return 0, fmt.Errorf("filter: group %q: %w", g.Item.ID, err)
+	}
+	r0 := slices.IndexFunc(g.Traces, func(t sampling.TraceRecord) bool { return t.Greedy })
+	if r0 < 0 {
+		return 0, fmt.Errorf("filter: group %q has no greedy trace r0", g.Item.ID)
+	}
+	order := []int{r0}
+	if x.c.Samples {
+		for i := range g.Traces {
+			if i != r0 {
+				order = append(order, i)
+			}
+		}
+	}
+	var written []string
+	for _, i := range order {
+		t := &g.Traces[i]
+		if i != r0 {
+			a, b := &t.Answer, &g.Traces[r0].Answer
+			if !a.OK || !b.OK || a.Class != b.Class {
+				st.Disagreeing++
+				continue
+			}
+		}
+		if !x.c.KeepTruncated && (t.Finish == sampling.FinishLength || t.Finish == sampling.FinishContext) {
+			st.Truncated++
+			continue
+		}
+		content, closed := assistant(t.Text, x.c.Raw)
+		switch {
+		case strings.TrimSpace(content) == "":
+			st.EmptyText++
+			continue
+		case slices.Contains(written, content):
+			st.Duplicates++
+			continue
+		}
+		if !closed {
+			st.Unclosed++
+		}
+		written = append(written, content)
+		ex := Example{Messages: append(slices.Clip(prompt), Message{Role: "assistant", Content: content}), ID: g.Item.ID, Trace: i}
+		x.buf.Reset()
+		if err := x.enc.Encode(&ex); err != nil {
+			return 0, fmt.Errorf("filter: group %q: %w", g.Item.ID, err)
+		}
+		if _, err := w.Write(x.buf.Bytes()); err != nil {
+			return 0, fmt.Errorf("filter: write: %w", err)
+		}
+	}
+	return len(written), nil
+}
+
+// promptMessages returns the messages of p for an exported chat.
+func promptMessages(p *sampling.Prompt) ([]Message, error) {
+	if len(p.Messages) == 0 {
+		if strings.TrimSpace(p.Text) == "" {
+			return nil, fmt.Errorf("empty prompt")
+		}
+		return []Message{{Role: "user", Content: p.Text}}, nil
+	}
+	ms := make([]Message, len(p.Messages))
+	for i, m := range p.Messages {
+		if m.Role == "" || strings.TrimSpace(m.Content) == "" {
+			return nil, fmt.Errorf("prompt message %d: role %q with empty content", i, m.Role)
+		}
+		ms[i] = Message{Role: m.Role, Content: m.Content}
+	}
+	return ms, nil
+}
+
+// Think markers.
+const (
+	thinkOpen  = "<think>"
+	thinkClose = "</think>"
+)
+
+// assistant returns the assistant message of a trace's text (see Export)
+// and whether it had a closed reasoning block.
+func assistant(text string, raw bool) (content string, closed bool) {
+	i := strings.LastIndex(text, thinkClose)
+	if raw {
+		return text, i >= 0
+	}
+	if i < 0 {
+		return strings.TrimSpace(text), false
+	}
+	reasoning := strings.TrimSpace(text[:i])
+	reasoning = strings.TrimSpace(strings.TrimPrefix(reasoning, thinkOpen))
+	answer := strings.TrimSpace(text[i+len(thinkClose):])
+	return thinkOpen + "\n" + reasoning + "\n" + thinkClose + "\n\n" + answer, true
+}
+
+// splitUnit is the number in [0, 1) that puts the group id in the
+// validation split when below the validation fraction.
+func splitUnit(seed uint64, id string) float64 {
+	h := uint64(14695981039346656037) // FNV-1a 64
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], seed)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	for i := 0; i < len(id); i++ {
+		h ^= uint64(id[i])
+		h *= 1099511628211
+	}
+	// SplitMix64's finaliser.
+	h = (h ^ h>>30) * 0xbf58476d1ce4e5b9
+	h = (h ^ h>>27) * 0x94d049bb133111eb
+	h ^= h >> 31
+	return float64(h>>11) / (1 << 53)
+}
+
+// partial is an output file being written as "<name>.partial".
+type partial struct {
+	name string
+	f    *os.File
+	w    *bufio.Writer
+	done bool
+}
+
+func newPartial(name string) (*partial, error) {
+	f, err := os.Create(name + ".partial")
+	if err != nil {
+		return nil, fmt.Errorf("filter: %w", err)
+	}
+	return &partial{name: name, f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
+}
+
+// commit flushes, syncs and renames the file into place.
+func (p *partial) commit() error {
+	tmp := p.name + ".partial"
+	if err := p.w.Flush(); err != nil {
+		return fmt.Errorf("filter: write %s: %w", tmp, err)
+	}
+	if err := p.f.Sync(); err != nil {
+		return fmt.Errorf("filter: sync %s: %w", tmp, err)
+	}
+	if err := p.f.Close(); err != nil {
+		return fmt.Errorf("filter: %w", err)
+	}
+	p.done = true
+	if err := os.Rename(tmp, p.name); err != nil {
+		return fmt.Errorf("filter: %w", err)
+	}
+	return nil
+}
+
+// abort removes the partial file unless it was committed; nil is fine.
+func (p *partial) abort() {
+	if p == nil || p.done {
+		return
+	}
+	p.f.Close()
+	os.Remove(p.name + ".partial")
+}

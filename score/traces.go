@@ -1,0 +1,286 @@
+package score
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"iter"
+	"os"
+	"runtime"
+	"sync"
+
+	"github.com/labelfree/labelfree/sampling"
+)
+
+// TraceReader reads a trace file with several goroutines decoding its
+// lines, in order: decoding JSON is most of the cost of scoring or
+// exporting a trace file, and lines decode independently. Each line is
+// checked exactly as a sampling.Reader checks it (a chunk of lines goes
+// through a sampling.Reader of its own, behind a copy of the header), and
+// errors are *sampling.LineError with the file's real line numbers.
+//
+// With a Want function, a line whose id (read from its start, as a
+// sampling.Writer writes it) Want rejects is skipped without being
+// decoded or checked. A TraceReader is not safe for concurrent use.
+type TraceReader struct {
+	f       *os.File
+	name    string
+	br      *bufio.Reader
+	sum     hash.Hash
+	header  sampling.Header
+	hline   []byte // the header line, newline included
+	workers int
+	want    func(id string) bool
+	done    bool
+}
+
+// OpenTraces opens the trace file name and reads its header. workers is
+// the number of decoding goroutines (0 means GOMAXPROCS); want, if not
+// nil, selects the groups to decode by id.
+func OpenTraces(name string, workers int, want func(id string) bool) (*TraceReader, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("score: %w", err)
+	}
+	r := &TraceReader{f: f, name: name, sum: sha256.New(), workers: workers, want: want}
+	if r.workers <= 0 {
+		r.workers = runtime.GOMAXPROCS(0)
+	}
+	r.br = bufio.NewReaderSize(io.TeeReader(f, r.sum), 1<<20)
+	line, err := r.br.ReadBytes('\n')
+	if err != nil && err != io.EOF {
+		f.Close()
+		return nil, fmt.Errorf("score: read %s: %w", name, err)
+	}
+	// sampling.NewReader checks the header (and names empty or torn
+	// files).
+	sr, err := sampling.NewReader(bytes.NewReader(line), name)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.header = sr.Header()
+	r.hline = line
+	return r, nil
+}
+
+// Header returns the file's header.
+func (r *TraceReader) Header() sampling.Header { return r.header }
+
+// SHA256 returns the hex SHA-256 of the file's bytes once All has read it
+// to its end, "" before.
+func (r *TraceReader) SHA256() string {
+	if !r.done {
+		return ""
+	}
+	return hex.EncodeToString(r.sum.Sum(nil))
+}
+
+// Close closes the file.
+func (r *TraceReader) Close() error { return r.f.Close() }
+
+// batch is a run of consecutive lines, decoded by a worker.
+type batch struct {
+	buf    []byte // the lines, each with its newline
+	lines  []int  // each line's number in the file
+	last   bool   // the file's last lines
+	groups []*sampling.Group
+	err    error
+	done   chan struct{}
+}
+
+// batchBytes is about how many bytes of lines go to one worker at a time
+// (a variable for tests).
+var batchBytes = 1 << 20
+
+// All returns the file's groups in order (those Want selects), then
+// stops; an error (a malformed line, a duplicate id, a read error or
+// ctx's) is yielded once with a nil group and ends the sequence. It can
+// be ranged over once.
+func (r *TraceReader) All(ctx context.Context) iter.Seq2[*sampling.Group, error] {
+	return func(yield func(*sampling.Group, error) bool) {
+		// On the way out, stop the goroutines and wait for them, so that
+		// none outlives the loop.
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		// pending holds the batches in file order; the reader blocks
+		// when workers*2 are in flight, which bounds memory.
+		pending := make(chan *batch, r.workers*2)
+		work := make(chan *batch)
+		readErr := make(chan error, 1)
+		wg.Go(func() {
+			defer close(pending)
+			defer close(work)
+			readErr <- r.split(ctx, pending, work)
+		})
+		for range r.workers {
+			wg.Go(func() {
+				for b := range work {
+					r.decode(b)
+					close(b.done)
+				}
+			})
+		}
+		seen := make(map[string]int)
+		for b := range pending {
+			select {
+			case <-b.done:
+			case <-ctx.Done():
+				yield(nil, fmt.Errorf("score: %w", context.Cause(ctx)))
+				return
+			}
+			for i, g := range b.groups {
+				if first, dup := seen[g.Item.ID]; dup {
+					err := &sampling.LineError{File: r.name, Line: b.lines[i], Err: fmt.Errorf("%w %q (first on line %d)", sampling.ErrDuplicateID, g.Item.ID, first)}
+					yield(nil, err)
+					return
+				}
+				seen[g.Item.ID] = b.lines[i]
+				if !yield(g, nil) {
+					return
+				}
+			}
+			if b.err != nil {
+				yield(nil, b.err)
+				return
+			}
+		}
+		if err := <-readErr; err != nil {
+			yield(nil, err)
+			return
+		}
+		r.done = true
+	}
+}
+
+// split reads the lines after the header into batches, handing each to a
+// worker and to pending in order.
+func (r *TraceReader) split(ctx context.Context, pending, work chan<- *batch) error {
+	line := 1
+	size := batchBytes
+	newBatch := func() *batch {
+		return &batch{buf: make([]byte, 0, size+size/4), done: make(chan struct{})}
+	}
+	b := newBatch()
+	send := func() error {
+		if len(b.lines) == 0 {
+			return nil
+		}
+		select {
+		case pending <- b:
+		case <-ctx.Done():
+			return nil
+		}
+		select {
+		case work <- b:
+		case <-ctx.Done():
+			return nil
+		}
+		b = newBatch()
+		return nil
+	}
+	for {
+		l, err := r.br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			// A long line: read the rest of it.
+			full := append([]byte(nil), l...)
+			for err == bufio.ErrBufferFull {
+				l, err = r.br.ReadSlice('\n')
+				full = append(full, l...)
+			}
+			l = full
+		}
+		switch {
+		case err == io.EOF && len(l) == 0:
+			b.last = true
+			return send()
+		case err == io.EOF:
+			line++
+			if err := send(); err != nil {
+				return err
+			}
+			return &sampling.LineError{File: r.name, Line: line, Err: fmt.Errorf("%w: no newline at the end", sampling.ErrTornLine)}
+		case err != nil:
+			return fmt.Errorf("score: read %s: %w", r.name, err)
+		}
+		line++
+		if r.want != nil {
+			if id, ok := lineID(l); ok && !r.want(id) {
+				continue
+			}
+		}
+		b.buf = append(b.buf, l...)
+		b.lines = append(b.lines, line)
+		if len(b.buf) >= size {
+			if err := send(); err != nil {
+				return err
+			}
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+}
+
+// decode decodes b's lines with a sampling.Reader behind the header line.
+func (r *TraceReader) decode(b *batch) {
+	if !b.last {
+		// A sampling.Reader takes invalid JSON on the last line for a
+		// line torn by a crash; only the file's last line may be one, so
+		// the batch's last line must not look last. The blank line is
+		// never read.
+		b.buf = append(b.buf, '\n')
+	}
+	in := io.MultiReader(bytes.NewReader(r.hline), bytes.NewReader(b.buf))
+	sr, err := sampling.NewReader(in, r.name)
+	if err != nil {
+		b.err = err // cannot happen: the header was read before
+		return
+	}
+	for range b.lines {
+		g, err := sr.Next()
+		if err != nil {
+			var le *sampling.LineError
+			if errors.As(err, &le) && le.Line >= 2 && le.Line-2 < len(b.lines) {
+				err = &sampling.LineError{File: le.File, Line: b.lines[le.Line-2], Err: le.Err}
+			}
+			b.err = err
+			return
+		}
+		b.groups = append(b.groups, g)
+	}
+	b.buf = nil
+}
+
+// idPrefix is how a sampling.Writer starts every group line.
+const idPrefix = `{"id":"`
+
+// lineID reads the id of a group line that starts as a sampling.Writer
+// writes it; ok is false for any other line, which must then be decoded.
+func lineID(line []byte) (id string, ok bool) {
+	if !bytes.HasPrefix(line, []byte(idPrefix)) {
+		return "", false
+	}
+	rest := line[len(idPrefix)-1:]
+	for i := 1; i < len(rest); i++ {
+		switch rest[i] {
+		case '\\':
+			i++
+		case '"':
+			if err := json.Unmarshal(rest[:i+1], &id); err != nil {
+				return "", false
+			}
+			return id, true
+		}
+	}
+	return "", false
+}
