@@ -4,6 +4,7 @@
 # (same machine, same model, same thread count, same source).
 #
 # Usage: scripts/llamacpp-bench.sh [--openmp|--linked] build [--rebuild] [--print-dir]
+#        scripts/llamacpp-bench.sh [--openmp|--linked] server [--rebuild] [--print-dir]
 #        scripts/llamacpp-bench.sh [--openmp|--linked] batched MODEL [options] [-- TOOL-ARGS...]
 #        scripts/llamacpp-bench.sh [--openmp|--linked] pp MODEL [options] [-- TOOL-ARGS...]
 #        scripts/llamacpp-bench.sh -h|--help
@@ -35,6 +36,24 @@
 #   script's revision) a second run returns at once. The last line on stdout is the tools
 #   directory (the executables are directly in it).
 #
+# server: builds llama.cpp's llama-server (tools/server) the same ways, into a directory of
+#   its own (suffix -server instead of -tools), for tests of the OpenAI-compatible HTTP
+#   backend against the very code our binding runs. The server has no web UI: the UI's
+#   assets come from the network (Hugging Face) or npm, neither of which a build here may
+#   need, so it is built as llama.cpp builds it with LLAMA_BUILD_UI=OFF and
+#   LLAMA_USE_PREBUILT_UI=OFF (tools/ui/CMakeLists.txt, scripts/ui-assets.cmake: an empty
+#   asset table; the API is unaffected).
+#   --linked (what `make test` uses; about 2-4 minutes on 2 cores) compiles the server's
+#   sources, the multimodal library mtmd it links (tools/mtmd; not in the prebuilt
+#   libraries) and vendor/hash against the installed libllama, libllama-common (which
+#   holds common, cpp-httplib and the build info) and libggml; ui.cpp/ui.h are
+#   instantiated from tools/ui/*.in as ui-assets.cmake does without assets.
+#   LLAMA_SUBPROCESS is defined exactly when libllama-common was built with it (probed:
+#   it changes the layout of common_subproc). Without --linked: a static CMake build of
+#   the llama-server target only (-DLLAMA_BUILD_SERVER=ON, otherwise the build's
+#   arguments above), for prefixes without libllama-common (install-llama.sh
+#   --from-source).
+#
 # batched: runs llama-batched-bench (tools/batched-bench) with
 #     -m MODEL -c N_CTX -b 2048 -ub 512 -npp LIST -ntg LIST -npl LIST -t N -tb N -pps -kvu
 #     [-fa X] [-ctk T] [-ctv T] --output-format jsonl -lv 4
@@ -63,6 +82,8 @@
 #   LABELFREE_LLAMA_TOOLS_DIR  tools directory (default
 #                              ${XDG_CACHE_HOME:-$HOME/.cache}/labelfree/llama.cpp-v0.5.0-tools;
 #                              --openmp adds the suffix -openmp, --linked -linked)
+#   LABELFREE_LLAMA_SERVER_DIR llama-server directory (default the same with -server in
+#                              place of -tools, and the same suffixes)
 #   LABELFREE_JOBS             parallel build jobs (default: nproc)
 #   CC, CXX                    compilers for the build
 #   LABELFREE_LLAMA_PREFIX     passed on to install-llama.sh (where the source checkout is)
@@ -70,7 +91,8 @@ set -euo pipefail
 
 readonly LLAMA_TAG=v0.5.0
 readonly LLAMA_COMMIT=de3ff815ea7d559ee917f063901b8986f038abc6
-readonly TARGETS=(llama-batched-bench llama-bench llama-perplexity)
+# The executables built: these tools, or llama-server for the server command.
+TARGETS=(llama-batched-bench llama-bench llama-perplexity)
 # Bump when the build or the layout this script produces changes: old builds are redone.
 readonly SCRIPT_REV=2
 
@@ -81,6 +103,7 @@ installer=$script_dir/install-llama.sh
 usage() {
 	cat <<EOF
 Usage: $prog [--openmp|--linked] build [--rebuild] [--print-dir]
+       $prog [--openmp|--linked] server [--rebuild] [--print-dir]
        $prog [--openmp|--linked] batched MODEL [options] [-- LLAMA-BATCHED-BENCH-ARGS...]
        $prog [--openmp|--linked] pp MODEL [options] [-- LLAMA-BENCH-ARGS...]
        $prog -h|--help
@@ -93,6 +116,10 @@ build                  build llama-batched-bench, llama-bench and llama-perplexi
                        prints the tools directory as the last line on stdout
   --rebuild            build again even if the cached build is current
   --print-dir          print the tools directory and exit (builds nothing)
+
+server                 build llama-server (no web UI), like build but into a directory
+                       of its own; prints that directory as the last line on stdout
+  --rebuild, --print-dir  as for build
 
 batched MODEL          llama-batched-bench -pps -kvu: results table, then one JSON
                        object per row (the tool's --output-format jsonl fields)
@@ -128,6 +155,8 @@ Common to batched and pp:
 
 Tools directory: \${LABELFREE_LLAMA_TOOLS_DIR:-\${XDG_CACHE_HOME:-\$HOME/.cache}/labelfree/llama.cpp-$LLAMA_TAG-tools}
 (suffix -openmp with --openmp, -linked with --linked); build log: the same path plus .build.log.
+llama-server directory: \${LABELFREE_LLAMA_SERVER_DIR:-\${XDG_CACHE_HOME:-\$HOME/.cache}/labelfree/llama.cpp-$LLAMA_TAG-server}
+(same suffixes).
 EOF
 }
 
@@ -242,7 +271,7 @@ while (($#)); do
 		usage
 		exit 0
 		;;
-	build | batched | pp)
+	build | server | batched | pp)
 		cmd=$1
 		shift
 		break
@@ -252,7 +281,7 @@ while (($#)); do
 	esac
 	shift
 done
-[[ -n $cmd ]] || usage_error "missing command: build, batched or pp"
+[[ -n $cmd ]] || usage_error "missing command: build, server, batched or pp"
 
 rebuild=0
 print_dir=0
@@ -289,8 +318,8 @@ while (($#)); do
 		;;
 	*/--openmp) openmp=1 ;;
 	*/--linked) linked=1 ;;
-	build/--rebuild) rebuild=1 ;;
-	build/--print-dir) print_dir=1 ;;
+	build/--rebuild | server/--rebuild) rebuild=1 ;;
+	build/--print-dir | server/--print-dir) print_dir=1 ;;
 	batched/--threads | pp/--threads)
 		need_value $# "$@"
 		threads=$2
@@ -374,7 +403,7 @@ while (($#)); do
 	shift
 done
 
-if [[ $cmd != build ]]; then
+if [[ $cmd != build && $cmd != server ]]; then
 	[[ -n $model ]] || usage_error "$cmd needs a MODEL (a .gguf file)"
 	[[ -f $model && -r $model ]] || die "model not found or not readable: $model"
 	[[ $model == /* ]] || model=$PWD/$model
@@ -417,7 +446,13 @@ esac
 # ---------------------------------------------------------------------------
 # Tools directory and build
 # ---------------------------------------------------------------------------
-tools_dir=${LABELFREE_LLAMA_TOOLS_DIR:-$cache_home/labelfree/llama.cpp-$LLAMA_TAG-tools}
+if [[ $cmd == server ]]; then
+	TARGETS=(llama-server)
+	tools_dir=${LABELFREE_LLAMA_SERVER_DIR:-$cache_home/labelfree/llama.cpp-$LLAMA_TAG-server}
+else
+	tools_dir=${LABELFREE_LLAMA_TOOLS_DIR:-$cache_home/labelfree/llama.cpp-$LLAMA_TAG-tools}
+fi
+readonly TARGETS
 ((!openmp || !linked)) || usage_error "--openmp and --linked exclude each other (--linked uses the installed libraries' threading)"
 if ((openmp)); then tools_dir+=-openmp; fi
 if ((linked)); then tools_dir+=-linked; fi
@@ -425,7 +460,7 @@ if ((linked)); then tools_dir+=-linked; fi
 while [[ $tools_dir == */ && $tools_dir != / ]]; do tools_dir=${tools_dir%/}; done
 [[ $tools_dir != / ]] || die "refusing to use / as the tools directory"
 
-if [[ $cmd == build ]] && ((print_dir)); then
+if [[ $cmd == build || $cmd == server ]] && ((print_dir)); then
 	printf '%s\n' "$tools_dir"
 	exit 0
 fi
@@ -509,6 +544,11 @@ compute_expected_stamp() {
 		-DLLAMA_OPENSSL=OFF
 		-DLLAMA_TOOLS_INSTALL=OFF
 	)
+	if [[ ${TARGETS[*]} == llama-server ]]; then
+		# The server, without its web UI (whose assets would be downloaded).
+		cmake_args=("${cmake_args[@]/-DLLAMA_BUILD_SERVER=OFF/-DLLAMA_BUILD_SERVER=ON}"
+			-DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF)
+	fi
 	if ((linked)); then
 		local prefix
 		prefix=$("$installer" --print-prefix) || die "'$installer --print-prefix' failed"
@@ -528,6 +568,117 @@ is_built() {
 	[[ -f $stamp_file && $(<"$stamp_file") == "$expected_stamp" ]] && tools_present
 }
 
+# cmake_sources FILE NAME: the .cpp files of the add_library(NAME …) or
+# add_executable(NAME …) call in the CMakeLists.txt FILE, relative to its directory
+# (NAME may be given there as ${TARGET} after set(TARGET NAME)).
+cmake_sources() {
+	awk -v name="$2" '
+		match($0, /^[[:space:]]*set[(]TARGET[[:space:]]+[^[:space:])]+/) {
+			t = substr($0, RSTART, RLENGTH)
+			sub(/^[[:space:]]*set[(]TARGET[[:space:]]+/, "", t)
+		}
+		!on && match($0, /^[[:space:]]*add_(library|executable)[(][^[:space:])]+/) {
+			n = substr($0, RSTART, RLENGTH)
+			sub(/^[[:space:]]*add_(library|executable)[(]/, "", n)
+			if (n == "${TARGET}") n = t
+			if (n == name) on = 1
+		}
+		on {
+			for (i = 1; i <= NF; i++) {
+				w = $i
+				gsub(/[()]/, "", w)
+				if (w ~ /\.cpp$/) print w
+			}
+			if ($0 ~ /[)]/) on = 0
+		}
+	' "$1"
+}
+
+# build_server_linked PREFIX TMP OUT: compiles llama-server against the libraries in
+# PREFIX/lib, in TMP, into OUT, with LABELFREE_JOBS parallel compilations (make).
+build_server_linked() {
+	local prefix=$1 tmp=$2 out=$3 jobs gen mk f o i subproc defs flags cc
+	local -a srcs=() objs=()
+	[[ -f $prefix/lib/libllama-common.so ]] ||
+		die "$prefix/lib has no libllama-common.so (an install-llama.sh --from-source prefix?): build llama-server without --linked"
+	[[ $SRC != *[[:space:]]* && $tmp != *[[:space:]]* ]] || die "--linked server: paths with spaces are not supported ($SRC, $tmp)"
+	require_tool make make "it runs the compilations"
+	cc=$CC_PATH
+	[[ -n $cc ]] || cc="$CXX_PATH -x c"
+	jobs=${LABELFREE_JOBS:-}
+	if [[ -z $jobs ]]; then
+		jobs=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+	fi
+	[[ $jobs =~ ^[1-9][0-9]*$ ]] || die "LABELFREE_JOBS must be a positive integer, not '$jobs'"
+
+	# ui.h / ui.cpp as scripts/ui-assets.cmake writes them when it has no assets.
+	gen=$tmp/gen
+	mkdir -p -- "$gen" "$tmp/obj"
+	sed -e 's|^#cmakedefine LLAMA_UI_HAS_ASSETS.*$|/* #undef LLAMA_UI_HAS_ASSETS */|' -e 's|@N_ASSETS@|0|g' \
+		"$SRC/tools/ui/ui.h.in" >"$gen/ui.h"
+	sed -e 's|@ASSET_ARRAYS@||' -e 's|@ASSET_TABLE@||' -e 's|@N_ASSETS@|0|g' -e 's|@USE_GZIP@|false|' \
+		"$SRC/tools/ui/ui.cpp.in" >"$gen/ui.cpp"
+	if grep -q '@[A-Z_]*@\|#cmakedefine' "$gen/ui.h" "$gen/ui.cpp"; then
+		die "tools/ui/ui.h.in or ui.cpp.in has placeholders this script does not know; update build_server_linked"
+	fi
+
+	# common_subproc's layout depends on LLAMA_SUBPROCESS: ask the library.
+	printf '#include "subproc.h"\nint main() { return common_subproc::is_supported() ? 0 : 3; }\n' >"$tmp/probe.cpp"
+	"$CXX_PATH" -std=c++17 -I"$SRC/common" "$tmp/probe.cpp" -o "$tmp/probe" \
+		-L"$prefix/lib" -lllama-common -lllama -lggml -lggml-base -Wl,-rpath,"$prefix/lib" >>"$build_log" 2>&1 ||
+		die "compiling the LLAMA_SUBPROCESS probe against $prefix/lib failed (full log: $build_log)"
+	subproc=0
+	"$tmp/probe" || subproc=$?
+	case $subproc in
+	0) defs="-DLLAMA_SUBPROCESS -DMTMD_VIDEO" ;; # as CMake: MTMD_VIDEO needs LLAMA_SUBPROCESS
+	3) defs= ;;
+	*) die "the LLAMA_SUBPROCESS probe failed (exit status $subproc)" ;;
+	esac
+	printf '# libllama-common LLAMA_SUBPROCESS: %s\n' "$([[ -n $defs ]] && echo on || echo off)" >>"$build_log"
+
+	for f in $(cmake_sources "$SRC/tools/server/CMakeLists.txt" server-context) \
+		$(cmake_sources "$SRC/tools/server/CMakeLists.txt" llama-server-impl) \
+		$(cmake_sources "$SRC/tools/server/CMakeLists.txt" llama-server); do
+		srcs+=("$SRC/tools/server/$f")
+	done
+	for f in $(cmake_sources "$SRC/tools/mtmd/CMakeLists.txt" mtmd); do
+		srcs+=("$SRC/tools/mtmd/$f")
+	done
+	srcs+=("$SRC/vendor/hash/hash.cpp" "$gen/ui.cpp")
+	((${#srcs[@]} > 20)) || die "found only ${#srcs[@]} sources in tools/server and tools/mtmd; update build_server_linked"
+
+	flags="-O2 -std=c++17 -pthread -w $defs -I$gen -I$SRC/tools/server -I$SRC/tools/mtmd -I$SRC -I$SRC/common -I$prefix/include -I$SRC/vendor -I$SRC/vendor/hash"
+	mk=$tmp/Makefile
+	{
+		printf 'all: %s\n' "$out"
+		i=0
+		for f in "${srcs[@]}"; do
+			[[ -f $f ]] || die "source $f not found"
+			o=$tmp/obj/$i-$(basename -- "${f%.*}").o
+			objs+=("$o")
+			printf '%s: %s\n\t%s %s -c $< -o $@\n' "$o" "$f" "$CXX_PATH" "$flags"
+			i=$((i + 1))
+		done
+		# vendor/hash's C sources (sha1.c is compiled as C++, as its CMake says).
+		o=$tmp/obj/xxhash.o
+		objs+=("$o")
+		printf '%s: %s\n\t%s -O2 -w -c $< -o $@\n' "$o" "$SRC/vendor/hash/xxhash/xxhash.c" "$cc"
+		o=$tmp/obj/sha256.o
+		objs+=("$o")
+		printf '%s: %s\n\t%s -O2 -w -I%s -c $< -o $@\n' "$o" "$SRC/vendor/hash/sha256/sha256.c" "$cc" "$SRC/vendor/hash"
+		o=$tmp/obj/sha1.o
+		objs+=("$o")
+		printf '%s: %s\n\t%s -O2 -w -x c++ -c $< -o $@\n' "$o" "$SRC/vendor/hash/sha1/sha1.c" "$CXX_PATH"
+		printf '%s: %s\n\t%s -pthread $^ -o $@ -L%s -lllama-common -lllama -lggml -lggml-base -Wl,-rpath,%s\n' \
+			"$out" "${objs[*]}" "$CXX_PATH" "$prefix/lib" "$prefix/lib"
+	} >"$mk"
+	printf '# llama-server: %d sources, make -j%s -f %s\n' "${#srcs[@]}" "$jobs" "$mk" >>"$build_log"
+	make -j "$jobs" -f "$mk" >>"$build_log" 2>&1 || {
+		show_log "$build_log" "build log" 30
+		die "compiling llama-server against $prefix/lib failed (full log: $build_log)"
+	}
+}
+
 # build_linked: compiles the tools' sources against the installed libraries
 # (--linked); called by ensure_built with the lock held and SRC set.
 build_linked() {
@@ -542,6 +693,10 @@ build_linked() {
 	start=$SECONDS
 	printf '# %s --linked build, %s\n' "$prog" "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >"$build_log"
 	for t in "${TARGETS[@]}"; do
+		if [[ $t == llama-server ]]; then
+			build_server_linked "$prefix" "$tmp" "$stage/$t"
+			continue
+		fi
 		case $t in
 		llama-batched-bench) dir=batched-bench ;;
 		llama-bench) dir=llama-bench ;;
@@ -719,9 +874,9 @@ ensure_built() {
 	note "built ${TARGETS[*]} in ${secs}s into $tools_dir"
 }
 
-if [[ $cmd == build ]]; then
+if [[ $cmd == build || $cmd == server ]]; then
 	ensure_built
-	if ((!rebuild)); then note "llama.cpp $LLAMA_TAG tools are built in $tools_dir"; fi
+	if ((!rebuild)); then note "llama.cpp $LLAMA_TAG ${TARGETS[*]} built in $tools_dir"; fi
 	printf '%s\n' "$tools_dir"
 	exit 0
 fi
