@@ -35,8 +35,8 @@
 // log-probabilities of DESIGN.md (the log-softmax of the raw logits, which
 // the llama backend gives) and are recorded as what the API returned. The
 // API never returns the full distribution, so a token's entropy is not
-// known: Generate reports it as NaN, and GenerateTraces labels each trace
-// with a sampling.LogProbKind, "top-n" with an entropy over the n
+// known: Generate and GenerateTraces label each trace with a
+// sampling.LogProbKind (Generate in sampling.Trace.LogProbKind), "top-n" with an entropy over the n
 // alternatives returned (a lower bound, as the OpenAI-compatible backend
 // does) or "none" for a trace without log-probabilities, whose text a local
 // sampling.Scorer can rescore. Whether chosenCandidates also cover a
@@ -71,11 +71,10 @@
 //
 // # With sampling.Run
 //
-// A run records every trace with one RunConfig.LogProbs, so it must not
-// get traces of two kinds: use Config.RequireLogprobs with
-// RunConfig.LogProbs = sampling.LogProbsTop(0) (each token's
-// log-probability, no entropy), or Config.Logprobs < 0 with
-// sampling.LogProbsNone (text only). Traces ended by a content filter
-// (FinishFiltered) or for other reasons of the API's (FinishOther) are not
-// yet accepted by the trace file; the run reports their group as an error.
+// Generate puts each trace's kind in sampling.Trace.LogProbKind, so a run
+// records trace by trace what its numbers are, whatever
+// RunConfig.LogProbs says; a trace without log-probabilities is written as
+// "none" (text only). Use Config.RequireLogprobs to fail instead. Traces
+// ended by a content filter (FinishFiltered, sampling.FinishFiltered) or
+// for other reasons of the API's (FinishOther) are recorded as such.
 package gemini

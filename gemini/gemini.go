@@ -117,30 +117,25 @@ type Trace struct {
 	Usage Usage
 }
 
-// Finish reasons for a trace the API ended for a reason of its own. The
-// sampling package's trace file does not take them (yet): a runner
-// reports such a trace's group as an error, which RunConfig.OnError may
-// pass over.
+// Finish reasons for a trace the API ended for a reason of its own: the
+// sampling package's, named here with what they mean for Gemini.
 const (
 	// FinishFiltered: one of the API's filters ended the trace
 	// (finishReason SAFETY, RECITATION, LANGUAGE for an unsupported
 	// language, BLOCKLIST, PROHIBITED_CONTENT, SPII or an image filter);
 	// its text is what came before, often nothing.
-	FinishFiltered sampling.FinishReason = "filtered"
+	FinishFiltered = sampling.FinishFiltered
 	// FinishOther: any other finishReason (OTHER, a malformed or
 	// unexpected tool call, none at all, or one this package does not
 	// know).
-	FinishOther sampling.FinishReason = "other"
+	FinishOther = sampling.FinishOther
 )
 
 // Generate returns the greedy trace (unless p.NoGreedy) and p.Samples
-// sampled ones for prompt, as sampling.Generator asks. It is
-// GenerateTraces without the kinds: token entropies are NaN, as the API
-// never returns the full distribution, and a trace without
-// log-probabilities has no Tokens. A sampling.Run records every trace with
-// the run's single RunConfig.LogProbs, so a run that must not mix kinds
-// sets either Config.RequireLogprobs with sampling.LogProbsTop(0) or
-// Config.Logprobs < 0 with sampling.LogProbsNone.
+// sampled ones for prompt, as sampling.Generator asks: GenerateTraces with
+// each trace's kind in its sampling.Trace.LogProbKind, so that a
+// sampling.Run records what the numbers are trace by trace (a model that
+// refuses log-probabilities gives "none" traces without Tokens).
 func (b *Backend) Generate(ctx context.Context, prompt sampling.Prompt, p *sampling.Params) ([]sampling.Trace, error) {
 	ts, err := b.GenerateTraces(ctx, prompt, p)
 	if err != nil {
@@ -149,9 +144,7 @@ func (b *Backend) Generate(ctx context.Context, prompt sampling.Prompt, p *sampl
 	out := make([]sampling.Trace, len(ts))
 	for i := range ts {
 		out[i] = ts[i].Trace
-		for j := range out[i].Tokens {
-			out[i].Tokens[j].Entropy = math.NaN()
-		}
+		out[i].LogProbKind = ts[i].LogProbKind
 	}
 	return out, nil
 }

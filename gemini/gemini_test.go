@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -235,15 +236,13 @@ func TestResponseMapping(t *testing.T) {
 		}
 	}
 
-	// Generate: the same tokens, entropies NaN (not known).
+	// Generate: the same tokens, the kind carried on the sampling.Trace.
 	gs, err := b.Generate(t.Context(), sampling.Chat("", "Is IRF1 up?"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, tok := range gs[0].Tokens {
-		if !math.IsNaN(tok.Entropy) || tok.LogProb != float64(chosen[i].LP) {
-			t.Errorf("Generate token %d: %+v, want logprob %g and entropy NaN", i, tok, chosen[i].LP)
-		}
+	if !reflect.DeepEqual(gs[0].Tokens, ts[0].Tokens) || gs[0].LogProbKind != ts[0].LogProbKind {
+		t.Errorf("Generate: %+v (kind %q), want GenerateTraces' tokens and kind %q", gs[0].Tokens, gs[0].LogProbKind, ts[0].LogProbKind)
 	}
 
 	// Without IncludeThoughts a thought part the API sent anyway is left
