@@ -11,7 +11,9 @@ TOOLS        := $(CACHE)/tools
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK  := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 FUZZTIME     ?= 20s
-DEMO_DIR     ?= $(CACHE)/demo
+DEMO_DIR     ?= out/demo
+# The PerturbQA files: the shared copy when there is one, else downloaded.
+DEMO_DATA    ?= $(if $(wildcard ../shared/perturbqa/k562-de.csv),--data ../shared/perturbqa)
 
 # Which llama.cpp to install and build against: LLAMA_FLAGS=--cuda for the
 # prebuilt CUDA backend, --from-source [--cuda] to build it (see the script).
@@ -25,10 +27,11 @@ export CGO_LDFLAGS := -g -O2 -Wl,-rpath,$(LLAMA_PREFIX)/lib
 
 .PHONY: help
 help:
-	@echo "make demo    generate a tiny Qwen3 model and print exact next-token log-probabilities"
+	@echo "make demo    run the whole pipeline on a toy model and 50 PerturbQA questions (out/demo)"
 	@echo "make test    lint and run every test (installs llama.cpp and tools as needed)"
 	@echo "make bench   run the benchmarks"
 	@echo "make llama   install llama.cpp v0.5.0 only (scripts/install-llama.sh)"
+	@echo "make server  build llama.cpp's llama-server for the HTTP backend's tests"
 
 .PHONY: llama
 llama:
@@ -61,9 +64,22 @@ lint: llama tools
 	go mod tidy -diff
 	cd gemini && go vet ./... && $(STATICCHECK) ./... && go mod tidy -diff
 
+# llama.cpp's llama-server, built from the same pinned source against the
+# same libraries as the binding (scripts/llamacpp-bench.sh --linked server;
+# a few minutes once, then cached): the llama package tests the HTTP backend
+# sampling/openai against it. With LLAMA_FLAGS=--from-source, whose prefix has
+# no libllama-common to link against, SERVER_BUILD is empty: a static CMake
+# build of the server instead (longer).
+SERVER_BUILD ?= $(if $(findstring --from-source,$(LLAMA_FLAGS)),,--linked)
+LLAMA_SERVER := $(shell scripts/llamacpp-bench.sh $(SERVER_BUILD) server --print-dir)/llama-server
+
+.PHONY: server
+server: llama
+	@scripts/llamacpp-bench.sh $(SERVER_BUILD) server >/dev/null
+
 .PHONY: test
-test: lint
-	go test -race ./...
+test: lint server
+	LABELFREE_LLAMA_SERVER=$(LLAMA_SERVER) go test -race ./...
 	cd gemini && go test -race ./...
 	go test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./internal/gguf
 
@@ -97,6 +113,8 @@ bench: llama
 demo: llama
 	@mkdir -p bin $(DEMO_DIR)
 	go build -o bin/labelfree ./cmd/labelfree
-	bin/labelfree model gen --shape tiny --seed 1 --force --out $(DEMO_DIR)/tiny.gguf
-	bin/labelfree logprobs --model $(DEMO_DIR)/tiny.gguf --reference \
+	bin/labelfree model gen --shape toy --seed 7 --force --out $(DEMO_DIR)/toy.gguf
+	bin/labelfree logprobs --model $(DEMO_DIR)/toy.gguf --reference --top 3 \
 		--prompt $$'<|im_start|>user\nIs IRF1 differentially expressed when STAT1 is knocked down?<|im_end|>\n<|im_start|>assistant\n<think>'
+	bin/labelfree run --out $(DEMO_DIR) --model $(DEMO_DIR)/toy.gguf $(DEMO_DATA)
+	@echo "report: $(DEMO_DIR)/report/index.md   SFT data: $(DEMO_DIR)/sft/"

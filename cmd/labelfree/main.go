@@ -32,6 +32,21 @@ type command struct {
 }
 
 var commands = []command{
+	{"run", "run the whole pipeline from a YAML configuration (sample, score, filter, export, report)", runRun},
+	{"sample", "generate greedy + K sampled traces per question with token log-probabilities", runSample},
+	{"score", "compute the uncertainty estimators of every question's traces", stageCommand("score",
+		"Reads OUT/traces.jsonl and writes OUT/scores.jsonl: every configured estimator for every group.",
+		"labelfree score --config run.yaml", scoreStage)},
+	{"filter", "keep the least uncertain groups per predicted class (or globally, or at random)", stageCommand("filter",
+		"Reads OUT/scores.jsonl and writes OUT/selection.jsonl and OUT/selection-summary.json.",
+		"labelfree filter --config run.yaml --strategy per-class --estimator cocoa-ppl --fraction 0.3", filterStage)},
+	{"export", "write the kept traces as chat-format SFT data", stageCommand("export",
+		"Reads OUT/selection.jsonl and OUT/traces.jsonl and writes OUT/sft/train.jsonl and validation.jsonl\n"+
+			"({\"messages\": [...]} per line, as TRL's SFTTrainer and HF datasets read).",
+		"labelfree export --config run.yaml", exportStage)},
+	{"report", "write tables and plots of what filtering did (needs labels)", stageCommand("report",
+		"Reads the traces, scores and selection of OUT and writes OUT/report/ (index.md, tables/, plots/).",
+		"labelfree report --config run.yaml", reportStage)},
 	{"model", "generate a Qwen3 test model with random weights (model gen)", runModel},
 	{"logprobs", "print the exact next-token log-probabilities of a prompt", runLogProbs},
 	{"devices", "list the compute devices llama.cpp found", runDevices},

@@ -23,7 +23,7 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"Writes a Qwen3-architecture GGUF model with seeded random weights (its output is meaningless),\n"+
 			"for tests and benchmarks. Shapes: tiny, qwen3-0.6b, qwen3-1.7b; the real shapes need --vocab.",
 		"labelfree model gen --shape tiny --seed 1 --out tiny.gguf", stderr)
-	shape := fs.String("shape", "tiny", "model shape: tiny, qwen3-0.6b or qwen3-1.7b")
+	shape := fs.String("shape", "tiny", "model shape: tiny, qwen3-0.6b, qwen3-1.7b, or toy (the hand-set toy reasoner of the demo)")
 	seed := fs.Uint64("seed", 1, "weight seed")
 	out := fs.String("out", "", "output GGUF file (required)")
 	f16 := fs.Bool("f16", false, "store weight matrices as F16 instead of F32")
@@ -35,6 +35,9 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *out == "" {
 		return fmt.Errorf("%w: --out is required", errUsage)
+	}
+	if *shape == "toy" {
+		return writeToy(stdout, *out, *seed, *force, *f16 || *vocab != "" || *quant != "")
 	}
 	s, err := testmodel.ShapeByName(*shape)
 	if err != nil {
@@ -115,5 +118,28 @@ func sameModel(path string, opts *testmodel.Options, quantized bool, q llama.Qua
 	if !quantized && ft != map[gguf.Type]uint32{gguf.F32: 0, gguf.F16: 1}[opts.Type] {
 		return fmt.Errorf("has file type %d (quantized?), not %v", ft, opts.Type)
 	}
+	return nil
+}
+
+// writeToy writes the toy reasoner unless out already holds the same one.
+func writeToy(stdout io.Writer, out string, seed uint64, force, otherFlags bool) error {
+	if otherFlags {
+		return fmt.Errorf("%w: --shape toy takes no --f16, --vocab or --quantize", errUsage)
+	}
+	want := testmodel.ToyOptions(seed)
+	if !force {
+		if f, err := gguf.Open(out); err == nil {
+			got, _ := f.String(testmodel.OptionsKey)
+			if got == want {
+				fmt.Fprintf(stdout, "%s exists with the same options (%s); kept\n", out, want)
+				return nil
+			}
+			return fmt.Errorf("%s exists but holds another model (%q): use --force to rewrite it", out, got)
+		}
+	}
+	if err := testmodel.WriteToy(out, seed); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (toy reasoner, seed %d; hand-set weights: its answers mean nothing)\n", out, seed)
 	return nil
 }
