@@ -79,11 +79,10 @@ func (t *TensorInfo) Size() uint64 {
 	if len(t.Shape) == 0 {
 		return t.Type.RowSize(1)
 	}
-	rows := t.Elements() / t.Shape[0]
 	if t.Shape[0] == 0 {
-		rows = 0
+		return 0
 	}
-	return rows * t.Type.RowSize(t.Shape[0])
+	return t.Elements() / t.Shape[0] * t.Type.RowSize(t.Shape[0])
 }
 
 // File is the parsed header of a GGUF file: metadata and tensor table.
