@@ -10,7 +10,9 @@
 // # Trace files
 //
 // Run turns items into a trace file, resumably and in shards that Merge
-// joins; Reader and Writer read and write the format, which is JSON Lines:
+// joins; Rescore gives the traces of a backend without log-probabilities
+// the full ones of a local model (a Scorer); Reader and Writer read and
+// write the format, which is JSON Lines:
 // a header (Header), then one line per item (Group) with its traces
 // (TraceRecord), for example
 //

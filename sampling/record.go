@@ -99,7 +99,7 @@ type Group struct {
 //     only (an API that gives the top n says nothing of the rest), and are
 //     absent when n = 0.
 //   - LogProbsNone: the backend returned no log-probabilities; the trace has
-//     text only and can be rescored by a Scorer.
+//     text only and can be rescored by a Scorer (see Rescore).
 type LogProbKind string
 
 // Kinds of per-token numbers.
