@@ -34,6 +34,7 @@ type command struct {
 var commands = []command{
 	{"run", "run the whole pipeline from a YAML configuration (sample, score, filter, export, report)", runRun},
 	{"sample", "generate greedy + K sampled traces per question with token log-probabilities", runSample},
+	{"merge", "join the trace files of sharded sampling (sample --shard i/n) into OUT/traces.jsonl", runMerge},
 	{"score", "compute the uncertainty estimators of every question's traces", stageCommand("score",
 		"Reads OUT/traces.jsonl and writes OUT/scores.jsonl: every configured estimator for every group.",
 		"labelfree score --config run.yaml", scoreStage)},

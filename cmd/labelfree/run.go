@@ -53,6 +53,8 @@ const runHelp = "Runs the whole pipeline from one YAML configuration: sample gre
 	"least uncertain per predicted class (OUT/selection.jsonl), export them for fine-tuning\n" +
 	"(OUT/sft/train.jsonl, validation.jsonl) and write the report (OUT/report/index.md).\n" +
 	"A stage whose outputs are up to date is skipped; an interrupted sampling run resumes.\n" +
+	"run does not shard; to sample on several machines, run labelfree sample --shard i/n on each,\n" +
+	"labelfree merge, then run, which finds OUT/traces.jsonl complete (see labelfree sample --help).\n" +
 	"Without --config it runs the demo's configuration (a toy model; see README).\n\n" +
 	"Configuration (every key optional but backend.model; defaults shown):\n" +
 	"  out: out                     task: {name: perturbqa, data: DIR, cell: k562, split: test, n: 0, seed: 0}\n" +

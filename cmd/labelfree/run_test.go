@@ -284,3 +284,28 @@ func TestRunBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeConfig checks that the configuration the README shows for the
+// paper's experiment is valid, so that the documentation cannot drift from
+// the schema.
+func TestReadmeConfig(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```yaml\n(# paper.yaml\n.*?)```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README has no ```yaml block starting with # paper.yaml")
+	}
+	c, err := decodeConfig(bytes.NewReader(m[1]), "README paper.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.defaults()
+	if err := c.validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Sampling.K != 8 || c.Backend.GPULayers != -1 || c.Filter.Strategy != "per-class" {
+		t.Errorf("README config read as %+v", c)
+	}
+}

@@ -67,6 +67,12 @@ func (t noThinking) Prompt(it sampling.Item) (sampling.Prompt, error) {
 
 // sample runs the sampling stage: it generates (or resumes) the trace file.
 func sample(ctx context.Context, c *Config, stderr io.Writer) (sampling.Stats, error) {
+	return sampleShard(ctx, c, sampling.Shard{}, stderr)
+}
+
+// sampleShard generates (or resumes) the trace file of one shard of the
+// questions, c.tracesPath(shard); the zero shard is all of them.
+func sampleShard(ctx context.Context, c *Config, shard sampling.Shard, stderr io.Writer) (sampling.Stats, error) {
 	items, err := c.items(ctx)
 	if err != nil {
 		return sampling.Stats{}, err
@@ -105,7 +111,8 @@ func sample(ctx context.Context, c *Config, stderr io.Writer) (sampling.Stats, e
 		Task:       task,
 		Generators: gens,
 		Params:     c.params(),
-		Out:        c.path(tracesFile),
+		Out:        c.tracesPath(shard),
+		Shard:      shard,
 		Model:      c.Backend.Model,
 		Backend:    "llama",
 		TaskName:   c.taskName(),

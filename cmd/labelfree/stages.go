@@ -87,21 +87,32 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlags("sample",
 		"Generates the greedy trace and K sampled traces of every question with a local GGUF model and\n"+
 			"writes them, with each token's exact log-probability and entropy, to OUT/traces.jsonl.\n"+
-			"An interrupted run resumes where it stopped when run again with the same settings.",
+			"An interrupted run resumes where it stopped when run again with the same settings.\n\n"+
+			shardHelp,
 		`labelfree sample --config run.yaml --model Qwen3-8B-Q4_K_M.gguf --n 200 --k 8`, stderr)
 	load := configFlags(fs)
+	shardArg := fs.String("shard", "", "generate only shard i of n of the questions (i/n, 0 ≤ i < n, or auto/n: i from\n"+
+		"SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX) into OUT/traces.shard-i-of-n.jsonl")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	shard, err := parseShardFlag(*shardArg)
+	if err != nil {
 		return err
 	}
 	c, err := load()
 	if err != nil {
 		return err
 	}
-	st, err := sample(ctx, c, stderr)
+	st, err := sampleShard(ctx, c, shard, stderr)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "sample: %d questions, %d already done, %d generated, %d failed: %s\n",
-		st.Total, st.Skipped, st.Done, st.Failed, c.path(tracesFile))
+	what := "questions"
+	if shard.Count > 0 {
+		what = "questions of shard " + shard.String()
+	}
+	fmt.Fprintf(stdout, "sample: %d %s, %d already done, %d generated, %d failed: %s\n",
+		st.Total, what, st.Skipped, st.Done, st.Failed, c.tracesPath(shard))
 	return nil
 }
