@@ -105,6 +105,7 @@ bench: llama
 	export LABELFREE_BENCH_MODEL=$(BENCH_MODEL) LABELFREE_LLAMACPP_TOOLS=$$tools; \
 	{ go test -run '^$$' -bench . -count 5 ./uncertainty ./sampling ./perturb && \
 	  go test -run '^$$' -bench 'RowStats|LogSoftmax' -count 5 ./llama && \
+	  go test -run '^$$' -bench 'RunOverhead' -count 3 ./llama && \
 	  go test -run '^$$' -bench 'PromptLogProbs|GeneratePhases|GenerateBatched|Score$$' -benchtime 1x \
 		-count $(BENCH_COUNT) -timeout 2h ./llama && \
 	  go test -run '^TestConfigDeviation$$' -v ./llama; } | tee out/bench.txt
