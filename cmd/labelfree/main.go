@@ -45,6 +45,11 @@ var commands = []command{
 		"Reads OUT/selection.jsonl and OUT/traces.jsonl and writes OUT/sft/train.jsonl and validation.jsonl\n"+
 			"({\"messages\": [...]} per line, as TRL's SFTTrainer and HF datasets read).",
 		"labelfree export --config run.yaml", exportStage)},
+	{"eval", "print the greedy answers' metrics and each estimator's PRR and ROC-AUC (needs labels)", stageCommand("eval",
+		"Reads OUT/scores.jsonl and OUT/traces.jsonl and prints per-class precision, recall and F1 of the\n"+
+			"greedy answers against the gold labels, and how well each estimator's uncertainty ranks their\n"+
+			"correctness (normalised PRR, ROC-AUC). Writes nothing; `labelfree report` writes the full report.",
+		"labelfree eval --config run.yaml --json", evalStage)},
 	{"report", "write tables and plots of what filtering did (needs labels)", stageCommand("report",
 		"Reads the traces, scores and selection of OUT and writes OUT/report/ (index.md, tables/, plots/).",
 		"labelfree report --config run.yaml", reportStage)},

@@ -43,6 +43,10 @@ func printResults(w io.Writer, asJSON bool, rs []*result) error {
 		return enc.Encode(rs)
 	}
 	for _, r := range rs {
+		if strings.Contains(r.line, "\n") {
+			fmt.Fprintf(w, "%-7s %s:\n%s\n", r.Stage, r.Output, r.line)
+			continue
+		}
 		fmt.Fprintf(w, "%-7s %s: %s\n", r.Stage, r.line, r.Output)
 	}
 	return nil

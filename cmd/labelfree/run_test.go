@@ -193,6 +193,18 @@ func TestRunPipeline(t *testing.T) {
 		}
 	}
 
+	// eval reads the same files and agrees with the report's headline.
+	code, stdout, stderr = runArgs(t, "eval", "--config", cfg, "--json")
+	var ev []struct {
+		Detail evalSummary `json:"detail"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &ev); code != 0 || err != nil || len(ev) != 1 {
+		t.Fatalf("eval --json: exit %d, %v\n%s%s", code, err, stdout, stderr)
+	}
+	if d := ev[0].Detail; d.Groups != n || len(d.Classes) != 3 || len(d.Estimators) != 5 {
+		t.Errorf("eval: %+v, want %d groups, 3 classes, 5 estimators", d, n)
+	}
+
 	// Killed and resumed.
 	resumed := filepath.Join(dir, "resumed")
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -278,7 +290,7 @@ func TestRunBadInput(t *testing.T) {
 			}
 		})
 	}
-	for _, cmd := range []string{"run", "sample", "score", "filter", "export", "report"} {
+	for _, cmd := range []string{"run", "sample", "score", "filter", "export", "eval", "report", "merge"} {
 		if code, _, stderr := runArgs(t, cmd, "--help"); code != 0 || !strings.Contains(stderr, "Example:") {
 			t.Errorf("%s --help: exit %d, want 0 and an example", cmd, code)
 		}
@@ -308,4 +320,81 @@ func TestReadmeConfig(t *testing.T) {
 	if c.Sampling.K != 8 || c.Backend.GPULayers != -1 || c.Filter.Strategy != "per-class" {
 		t.Errorf("README config read as %+v", c)
 	}
+}
+
+// TestSampleCrash kills `labelfree sample` on the toy model with SIGKILL at
+// random moments, at least 20 times, resuming each time: whenever a run
+// gets to finish, its trace file must equal the uninterrupted run's byte
+// for byte (same ids, answers, tokens and log-probabilities), and the next
+// round starts from an empty directory.
+func TestSampleCrash(t *testing.T) {
+	const n, minKills = 12, 20
+	dir := t.TempDir()
+	cfg := writeFixture(t, dir, n)
+	t0 := time.Now()
+	if code, _, stderr := runArgs(t, "sample", "--config", cfg); code != 0 {
+		t.Fatalf("sample: exit %d: %s", code, stderr)
+	}
+	work := time.Since(t0)
+	want, err := os.ReadFile(filepath.Join(dir, "out", tracesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resumed := filepath.Join(dir, "resumed")
+	child := func(args ...string) *exec.Cmd {
+		argv, _ := json.Marshal(args)
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), "LABELFREE_TEST_MAIN="+string(argv))
+		return cmd
+	}
+	// The child's start-up (a race-instrumented binary takes about a
+	// second here) is added to the kill window.
+	t0 = time.Now()
+	if out, err := child("version").CombinedOutput(); err != nil {
+		t.Fatalf("version: %v\n%s", err, out)
+	}
+	startup := time.Since(t0)
+	check := func() {
+		t.Helper()
+		got, err := os.ReadFile(filepath.Join(resumed, tracesFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("after kills and resumes the trace file differs from the uninterrupted run's")
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	kills, finished := 0, 0
+	for kills < minKills {
+		cmd := child("sample", "--config", cfg, "--out", resumed)
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("sample: %v\n%s", err, errb.String())
+			}
+			check()
+			finished++
+			if err := os.RemoveAll(resumed); err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(startup + time.Duration(rng.Float64()*0.8*float64(work))):
+			cmd.Process.Signal(syscall.SIGKILL)
+			<-done
+			kills++
+		}
+	}
+	cmd := child("sample", "--config", cfg, "--out", resumed)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("final sample: %v\n%s", err, out)
+	}
+	check()
+	t.Logf("%d kills, %d runs finished between them (work %v, start-up %v)", kills, finished, work, startup)
 }
