@@ -31,6 +31,7 @@ type Session struct {
 	mu         sync.Mutex
 	p          *C.struct_llama_context
 	cleanup    runtime.Cleanup
+	loras      []*LoRA // set by SetLoRA; guarded by loraMu
 }
 
 // NewSession opens a session on m. A nil cfg means the zero SessionConfig;
@@ -129,6 +130,7 @@ func (s *Session) Close() error {
 		s.p = nil
 	}
 	s.mu.Unlock()
+	s.dropLoRAs()
 	s.model.mu.Lock()
 	delete(s.model.sessions, s)
 	s.model.mu.Unlock()
