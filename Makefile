@@ -10,7 +10,10 @@ CACHE        ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/labelfree
 TOOLS        := $(CACHE)/tools
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK  := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
-FUZZTIME     ?= 20s
+# An execution count, not a duration: with a duration Go 1.26's fuzz
+# coordinator can fail a clean run with "context deadline exceeded" at the
+# deadline (go.dev/issue/75804, fixed in Go 1.27). About 20 s here.
+FUZZTIME     ?= 1000000x
 DEMO_DIR     ?= out/demo
 # The PerturbQA files: the shared copy when there is one, else downloaded.
 DEMO_DATA    ?= $(if $(wildcard ../shared/perturbqa/k562-de.csv),--data ../shared/perturbqa)
@@ -32,6 +35,7 @@ help:
 	@echo "make bench   run the benchmarks"
 	@echo "make llama   install llama.cpp v0.5.0 only (scripts/install-llama.sh)"
 	@echo "make server  build llama.cpp's llama-server for the HTTP backend's tests"
+	@echo "make setup-train  create the QLoRA training venv from finetune/requirements.txt (needs PyPI; training needs a CUDA GPU)"
 
 .PHONY: llama
 llama:
@@ -81,7 +85,24 @@ server: llama
 test: lint server
 	LABELFREE_LLAMA_SERVER=$(LLAMA_SERVER) go test -race ./...
 	cd gemini && go test -race ./...
+	PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -s finetune
 	go test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./internal/gguf
+
+# The Python environment of finetune/qlora.py: a venv at the path that
+# finetune.VenvDir returns, so the Go package finds it. pip needs PyPI (and
+# the CUDA wheels' index for a CUDA other than torch's default); training
+# needs a CUDA GPU, while qlora.py --check needs only python3.
+VENV_TRAIN   := $(CACHE)/venv-train
+
+.PHONY: setup-train
+setup-train: $(VENV_TRAIN)/.requirements.stamp
+
+$(VENV_TRAIN)/.requirements.stamp: finetune/requirements.txt
+	python3 -m venv $(VENV_TRAIN)
+	$(VENV_TRAIN)/bin/python -m pip install --upgrade pip
+	$(VENV_TRAIN)/bin/python -m pip install -r finetune/requirements.txt
+	$(VENV_TRAIN)/bin/python -c 'import torch, transformers, peft, trl, bitsandbytes; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'
+	@touch $@
 
 BENCH_MODEL  ?= $(CACHE)/models/qwen3-0.6b-q4_k_m.gguf
 BENCH_COUNT  ?= 3
