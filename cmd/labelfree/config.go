@@ -25,6 +25,21 @@ type Config struct {
 	Scoring  ScoringConfig  `yaml:"scoring"`
 	Filter   FilterConfig   `yaml:"filter"`
 	Export   ExportConfig   `yaml:"export"`
+	Finetune FinetuneConfig `yaml:"finetune"`
+}
+
+// FinetuneConfig configures `labelfree finetune`: QLoRA on OUT/sft through
+// finetune/qlora.py (a CUDA GPU and `make setup-train`).
+type FinetuneConfig struct {
+	// Model is the Hugging Face model (id or directory) to fine-tune: the
+	// checkpoint the GGUF of backend.model was made from.
+	Model string `yaml:"model"`
+	// Config is a JSON file of qlora.py settings (rank, alpha, learning
+	// rate…; see finetune/README.md); empty means the defaults.
+	Config string `yaml:"config"`
+	// Python runs qlora.py; empty means $LABELFREE_PYTHON, the venv of make
+	// setup-train, then python3.
+	Python string `yaml:"python"`
 }
 
 // TaskConfig chooses the questions.
@@ -62,6 +77,12 @@ type BackendConfig struct {
 	// Concurrency is the number of questions in flight, each on its own
 	// session.
 	Concurrency int `yaml:"concurrency"`
+	// LoRA is a GGUF LoRA adapter applied to the model (e.g. the student
+	// `labelfree finetune` trained, converted), so that the fine-tuned
+	// model is sampled and evaluated by the same pipeline as the teacher.
+	LoRA string `yaml:"lora"`
+	// LoRAScale scales the adapter; 0 means 1.
+	LoRAScale float64 `yaml:"lora_scale"`
 }
 
 // SamplingConfig are the settings of sampling.Params.
@@ -121,6 +142,9 @@ func (c *Config) defaults() {
 	if c.Backend.Concurrency == 0 {
 		c.Backend.Concurrency = 1
 	}
+	if c.Backend.LoRAScale == 0 {
+		c.Backend.LoRAScale = 1
+	}
 	if c.Sampling.K == 0 {
 		c.Sampling.K = 4
 	}
@@ -153,6 +177,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("backend.context %d: must be at least 64", c.Backend.Context)
 	case c.Backend.Concurrency < 1:
 		return fmt.Errorf("backend.concurrency %d: must be at least 1", c.Backend.Concurrency)
+	case c.Backend.LoRAScale < 0:
+		return fmt.Errorf("backend.lora_scale %g: must be at least 0", c.Backend.LoRAScale)
 	case c.Backend.Threads < 0:
 		return fmt.Errorf("backend.threads %d: must be at least 0", c.Backend.Threads)
 	case c.Sampling.K < 0:
@@ -202,7 +228,7 @@ func loadConfig(path string) (*Config, error) {
 
 // resolve makes the paths of c relative to dir absolute-or-cwd-relative.
 func (c *Config) resolve(dir string) {
-	for _, p := range []*string{&c.Out, &c.Task.Data, &c.Backend.Model} {
+	for _, p := range []*string{&c.Out, &c.Task.Data, &c.Backend.Model, &c.Backend.LoRA, &c.Finetune.Config} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}

@@ -50,6 +50,7 @@ var commands = []command{
 			"greedy answers against the gold labels, and how well each estimator's uncertainty ranks their\n"+
 			"correctness (normalised PRR, ROC-AUC). Writes nothing; `labelfree report` writes the full report.",
 		"labelfree eval --config run.yaml --json", evalStage)},
+	{"finetune", "QLoRA on the exported SFT data (CUDA GPU; --check needs only python3)", runFinetune},
 	{"report", "write tables and plots of what filtering did (needs labels)", stageCommand("report",
 		"Reads the traces, scores and selection of OUT and writes OUT/report/ (index.md, tables/, plots/).",
 		"labelfree report --config run.yaml", reportStage)},

@@ -62,11 +62,13 @@ const runHelp = "Runs the whole pipeline from one YAML configuration: sample gre
 	"Without --config it runs the demo's configuration (a toy model; see README).\n\n" +
 	"Configuration (every key optional but backend.model; defaults shown):\n" +
 	"  out: out                     task: {name: perturbqa, data: DIR, cell: k562, split: test, n: 0, seed: 0}\n" +
-	"  backend: {kind: llama, model: FILE.gguf, gpu_layers: 0, context: 4096, threads: 0, fast: false, concurrency: 1}\n" +
+	"  backend: {kind: llama, model: FILE.gguf, gpu_layers: 0, context: 4096, threads: 0, fast: false, concurrency: 1,\n" +
+	"            lora: ADAPTER.gguf, lora_scale: 1}   (lora: evaluate a fine-tuned student with the same pipeline)\n" +
 	"  sampling: {k: 4, max_tokens: 1024, temperature: 0.6, top_k: 20, top_p: 0.95, min_p: 0, seed: 0, stop: [], no_thinking: false}\n" +
 	"  scoring: {estimators: [cocoa-ppl, self-consistency, log-perplexity, msp, mte], similarity: answer}\n" +
 	"  filter: {strategy: per-class, estimator: cocoa-ppl, fraction: 0.5, seed: 0}\n" +
-	"  export: {validation: 0.1}"
+	"  export: {validation: 0.1}\n" +
+	"  finetune: {model: HF-MODEL, config: qlora.json, python: \"\"}   (for labelfree finetune)"
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", runHelp, `labelfree run --config paper.yaml --model Qwen3-8B-Q4_K_M.gguf`, stderr)

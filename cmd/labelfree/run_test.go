@@ -12,12 +12,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/labelfree/labelfree/filter"
+	"github.com/labelfree/labelfree/internal/gguf"
 	"github.com/labelfree/labelfree/sampling"
 	"github.com/labelfree/labelfree/score"
 )
@@ -397,4 +399,91 @@ func TestSampleCrash(t *testing.T) {
 	}
 	check()
 	t.Logf("%d kills, %d runs finished between them (work %v, start-up %v)", kills, finished, work, startup)
+}
+
+// TestStudentLoRA samples with a LoRA adapter on the toy model (as a
+// student from `labelfree finetune` would be evaluated): the traces differ
+// from the base model's and the trace file names the adapter; a missing
+// adapter is an error naming it. It also runs `finetune --check` on the
+// exported SFT data when python3 is there.
+func TestStudentLoRA(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFixture(t, dir, 4)
+	if code, _, stderr := runArgs(t, "run", "--config", cfg); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	// A rank-4 adapter on layer 0's attention output (64 × 128 in the
+	// toy's Tiny shape), written as convert_lora_to_gguf.py lays it out.
+	const rank, in, out = 4, 128, 64
+	rng := rand.New(rand.NewPCG(5, 6))
+	a, b := make([]float32, in*rank), make([]float32, rank*out)
+	for i := range a {
+		a[i] = float32(rng.NormFloat64())
+	}
+	for i := range b {
+		b[i] = float32(rng.NormFloat64())
+	}
+	var w gguf.Writer
+	w.Add("general.architecture", "qwen3")
+	w.Add("general.type", "adapter")
+	w.Add("adapter.type", "lora")
+	w.Add("adapter.lora.alpha", float32(rank))
+	if err := w.AddFloat32("blk.0.attn_output.weight.lora_a", []uint64{in, rank}, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AddFloat32("blk.0.attn_output.weight.lora_b", []uint64{rank, out}, b); err != nil {
+		t.Fatal(err)
+	}
+	adapter := filepath.Join(dir, "adapter.gguf")
+	f, err := os.Create(adapter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.WriteTo(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	student := filepath.Join(dir, "student.yaml")
+	base, _ := os.ReadFile(cfg)
+	if err := os.WriteFile(student, bytes.Replace(base, []byte("backend: {"), []byte("backend: {lora: adapter.gguf, lora_scale: 4, "), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runArgs(t, "sample", "--config", student, "--out", filepath.Join(dir, "student")); code != 0 {
+		t.Fatalf("student sample: exit %d: %s", code, stderr)
+	}
+	h, groups, err := sampling.ReadFile(filepath.Join(dir, "student", tracesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(h.Model, "lora") || !strings.Contains(h.Model, "× 4") {
+		t.Errorf("header model %q does not name the adapter and its scale", h.Model)
+	}
+	_, teacher, err := sampling.ReadFile(filepath.Join(dir, "out", tracesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := true
+	for i := range groups {
+		for k := range groups[i].Traces {
+			if !slices.Equal(groups[i].Traces[k].LogProbs, teacher[i].Traces[k].LogProbs) {
+				same = false
+			}
+		}
+	}
+	if same {
+		t.Error("the adapter changed no log-probability")
+	}
+	if err := os.Remove(adapter); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runArgs(t, "sample", "--config", student, "--out", filepath.Join(dir, "y")); code != 1 || !strings.Contains(stderr, "adapter.gguf") {
+		t.Errorf("missing adapter: exit %d, stderr %q; want exit 1 naming adapter.gguf", code, stderr)
+	}
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 not found: finetune --check not run")
+	}
+	code, stdout, stderr := runArgs(t, "finetune", "--config", cfg, "--check")
+	if code != 0 || !strings.Contains(stdout, "train.jsonl") {
+		t.Errorf("finetune --check: exit %d\n%s%s", code, stdout, stderr)
+	}
 }

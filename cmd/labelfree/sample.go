@@ -86,6 +86,12 @@ func sampleShard(ctx context.Context, c *Config, shard sampling.Shard, stderr io
 		return sampling.Stats{}, err
 	}
 	defer m.Close()
+	var lora *llama.LoRA
+	if c.Backend.LoRA != "" {
+		if lora, err = m.LoadLoRA(c.Backend.LoRA); err != nil {
+			return sampling.Stats{}, err
+		}
+	}
 	gens := make([]sampling.Generator, c.Backend.Concurrency)
 	for i := range gens {
 		cfg := llama.ExactSession(c.Backend.Context)
@@ -99,6 +105,11 @@ func sampleShard(ctx context.Context, c *Config, shard sampling.Shard, stderr io
 			return sampling.Stats{}, err
 		}
 		defer s.Close()
+		if lora != nil {
+			if err := s.SetLoRA(llama.Adapter{LoRA: lora, Scale: float32(c.Backend.LoRAScale)}); err != nil {
+				return sampling.Stats{}, err
+			}
+		}
 		gens[i] = llama.NewGenerator(s)
 	}
 	if err := os.MkdirAll(c.Out, 0o755); err != nil {
@@ -113,7 +124,7 @@ func sampleShard(ctx context.Context, c *Config, shard sampling.Shard, stderr io
 		Params:     c.params(),
 		Out:        c.tracesPath(shard),
 		Shard:      shard,
-		Model:      c.Backend.Model,
+		Model:      c.modelName(),
 		Backend:    "llama",
 		TaskName:   c.taskName(),
 		TokenIDs:   true,
@@ -122,4 +133,13 @@ func sampleShard(ctx context.Context, c *Config, shard sampling.Shard, stderr io
 		},
 		ProgressInterval: 200 * time.Millisecond,
 	})
+}
+
+// modelName is the model as the trace file's header records it: the GGUF,
+// and the LoRA adapter with its scale when one is applied.
+func (c *Config) modelName() string {
+	if c.Backend.LoRA == "" {
+		return c.Backend.Model
+	}
+	return fmt.Sprintf("%s + lora %s × %g", c.Backend.Model, c.Backend.LoRA, c.Backend.LoRAScale)
 }
