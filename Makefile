@@ -85,6 +85,9 @@ server: llama
 test: lint server
 	LABELFREE_LLAMA_SERVER=$(LLAMA_SERVER) go test -race ./...
 	cd gemini && go test -race ./...
+	@command -v python3 >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		apt-get install -y --no-install-recommends python3 >/dev/null; } || \
+		{ echo "python3 is needed for finetune's tests: install it (Debian: apt-get install python3)"; exit 1; }
 	PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -s finetune
 	go test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./internal/gguf
 
