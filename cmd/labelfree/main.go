@@ -54,7 +54,7 @@ var commands = []command{
 	{"report", "write tables and plots of what filtering did (needs labels)", stageCommand("report",
 		"Reads the traces, scores and selection of OUT and writes OUT/report/ (index.md, tables/, plots/).",
 		"labelfree report --config run.yaml", reportStage)},
-	{"model", "generate a Qwen3 test model with random weights (model gen)", runModel},
+	{"model", "generate a Qwen3 test model: seeded random weights or the toy reasoner (model gen)", runModel},
 	{"logprobs", "print the exact next-token log-probabilities of a prompt", runLogProbs},
 	{"devices", "list the compute devices llama.cpp found", runDevices},
 	{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
