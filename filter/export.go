@@ -37,9 +37,10 @@ type ExportConfig struct {
 	// off; false skips and counts them.
 	KeepTruncated bool
 	// Validation is the fraction of groups, in [0, 1), written to
-	// validation.jsonl instead of train.jsonl (see Export); 0 writes no
-	// validation file (and removes one left by an earlier export, which
-	// Replace allows).
+	// validation.jsonl instead of train.jsonl (see Export). No validation
+	// file is written when it would be empty (0, or too few groups for the
+	// split to send one there), and one left by an earlier export is
+	// removed (which Replace allows): trainers refuse an empty split.
 	Validation float64
 	// Seed seeds the train/validation split.
 	Seed uint64
@@ -223,12 +224,16 @@ func Export(ctx context.Context, sel *Selection, traces, dir string, c *ExportCo
 			return st, fmt.Errorf("filter: %s has SHA-256 %s, but the selection was made from scores of a trace file with %s", traces, got, h)
 		}
 	}
+	if len(outs) > 1 && st.Validation == 0 {
+		outs[1].abort()
+		outs = outs[:1]
+	}
 	for _, o := range outs {
 		if err := o.commit(); err != nil {
 			return st, err
 		}
 	}
-	if cfg.Validation == 0 {
+	if len(outs) == 1 {
 		// A validation file of an earlier export (replaced, or it would
 		// have been refused) would overlap this train file.
 		if err := os.Remove(filepath.Join(dir, ValidationFile)); err != nil && !errors.Is(err, os.ErrNotExist) {

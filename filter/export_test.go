@@ -255,3 +255,29 @@ func TestExportRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestExportNoEmptyValidation checks that a split that sends no group to
+// validation writes no validation file (trainers refuse an empty split)
+// and removes a stale one.
+func TestExportNoEmptyValidation(t *testing.T) {
+	dir := t.TempDir()
+	traces := writeTraceFile(t, dir, exportGroups())
+	sel := selectionOf(t, traces, "g1")
+	stale := filepath.Join(dir, filter.ValidationFile)
+	if err := os.WriteFile(stale, []byte(`{"messages":[]}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := filter.Export(t.Context(), sel, traces, dir, &filter.ExportConfig{Validation: 0.01, Seed: 1, Replace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Validation != 0 || st.Train == 0 {
+		t.Fatalf("stats %+v: the fixture should send g1 to train at fraction 0.01", st)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("validation file after a split with no validation group: %v", err)
+	}
+	if _, err := os.Stat(stale + ".partial"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("partial validation file left behind: %v", err)
+	}
+}

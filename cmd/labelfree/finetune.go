@@ -64,9 +64,8 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	train := filepath.Join(c.path(sftDir), filter.TrainFile)
 	validation := filepath.Join(c.path(sftDir), filter.ValidationFile)
-	// Export leaves no (or an empty) validation file when too few groups
-	// were kept for one.
-	if st, err := os.Stat(validation); errors.Is(err, os.ErrNotExist) || (err == nil && st.Size() == 0) {
+	// Export writes no validation file when no group went there.
+	if _, err := os.Stat(validation); errors.Is(err, os.ErrNotExist) {
 		validation = ""
 	}
 	enc := json.NewEncoder(stdout)
