@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -80,18 +77,28 @@ func (c *Config) done(stage string, st *stamp) error {
 	return writeFileAtomic(c.stampPath(stage), b)
 }
 
+// fileSHA256 is score.FileSHA256, remembered for the process by path,
+// size and modification time: the stages of one run stamp the same trace
+// file (GBs for real traces) and would otherwise read it once each.
 func fileSHA256(name string) (string, error) {
-	f, err := os.Open(name)
+	fi, err := os.Stat(name)
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("%s: %w", name, err)
+	key := fmt.Sprintf("%s\x00%d\x00%d", name, fi.Size(), fi.ModTime().UnixNano())
+	if sum, ok := hashes[key]; ok {
+		return sum, nil
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	sum, err := score.FileSHA256(name)
+	if err != nil {
+		return "", err
+	}
+	hashes[key] = sum
+	return sum, nil
 }
+
+// hashes memoises fileSHA256; the pipeline's stages run one at a time.
+var hashes = map[string]string{}
 
 func writeFileAtomic(name string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(name), filepath.Base(name)+".tmp*")
