@@ -81,9 +81,21 @@ LLAMA_SERVER := $(shell scripts/llamacpp-bench.sh $(SERVER_BUILD) server --print
 server: llama
 	@scripts/llamacpp-bench.sh $(SERVER_BUILD) server >/dev/null
 
+# Debian's chromium, for the annotation page's browser test (annotate/web),
+# installed with apt-get when missing (as root; the package lists are
+# fetched only if the first try fails).
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
+
+.PHONY: browser
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ $(APT_INSTALL) chromium >/dev/null 2>&1 || { apt-get update >/dev/null && $(APT_INSTALL) chromium >/dev/null; }; }; } || \
+	{ echo "chromium is needed for the annotation page's browser test: install it (Debian: apt-get install chromium)"; exit 1; }
+
 .PHONY: test
-test: lint server
-	LABELFREE_LLAMA_SERVER=$(LLAMA_SERVER) go test -race ./...
+test: lint server browser
+	LABELFREE_REQUIRE_BROWSER=1 LABELFREE_LLAMA_SERVER=$(LLAMA_SERVER) go test -race ./...
 	cd gemini && go test -race ./...
 	@command -v python3 >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 		apt-get install -y --no-install-recommends python3 >/dev/null; } || \

@@ -45,13 +45,11 @@
 // ErrNoPairs when no unit has two ratings, and ErrNoVariation when every
 // value is the same, where the coefficients are 0/0.
 //
-// # Still to come
+// # The page and the report
 //
-// This package does not yet serve anything. Planned: "labelfree annotate
-// serve", a local web page (loopback only by default, trace text escaped
-// as untrusted HTML) that walks an annotator through a Draw, saves each
-// rating through a Writer and resumes with Resume; the page's token-level
-// shading by log-probability or entropy; and "labelfree annotate report",
-// the agreement and estimator-versus-rating tables and plots (including
-// ratings by uncertainty quantile), with a browser test of the page.
+// Package annotate/web is the rating page that "labelfree annotate
+// serve" runs (loopback only by default, trace text escaped as untrusted
+// HTML, ratings saved through a Writer on every click, resumed with the
+// ratings file); "labelfree annotate report" writes the agreement and
+// estimator-versus-rating tables and plots.
 package annotate

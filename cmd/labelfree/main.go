@@ -54,6 +54,7 @@ var commands = []command{
 	{"report", "write tables and plots of what filtering did (needs labels)", stageCommand("report",
 		"Reads the traces, scores and selection of OUT and writes OUT/report/ (index.md, tables/, plots/).",
 		"labelfree report --config run.yaml", reportStage)},
+	{"annotate", "expert review of traces: serve a rating page (annotate serve), measure the ratings (annotate report)", runAnnotate},
 	{"model", "generate a Qwen3 test model: seeded random weights or the toy reasoner (model gen)", runModel},
 	{"logprobs", "print the exact next-token log-probabilities of a prompt", runLogProbs},
 	{"devices", "list the compute devices llama.cpp found", runDevices},
