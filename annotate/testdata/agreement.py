@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Reference values for agreement_test.go, computed independently of the Go code.
 
-Standard library only; run with `python3 testdata/agreement.py`.
+Standard library only; run with `python3 testdata/agreement.py`. The functions
+kappa, alpha and spearman are also imported by annotate/report/testdata/expected.py.
 
 The Go code builds a coincidence matrix (Krippendorff alpha) and a confusion
 matrix (kappa); this script instead works from the definitions over explicit
@@ -98,67 +99,72 @@ def spearman(x, y):
     return rho
 
 
-# Wikipedia "Cohen's kappa", worked example: 50 applications, both yes 20,
-# A yes/B no 5, A no/B yes 10, both no 15.
-wiki_a = ["yes"] * 20 + ["yes"] * 5 + ["no"] * 10 + ["no"] * 15
-wiki_b = ["yes"] * 20 + ["no"] * 5 + ["yes"] * 10 + ["no"] * 15
-print("kappa wikipedia", repr(kappa(wiki_a, wiki_b, nominal_w)))
+def main():
+    # Wikipedia "Cohen's kappa", worked example: 50 applications, both yes 20,
+    # A yes/B no 5, A no/B yes 10, both no 15.
+    wiki_a = ["yes"] * 20 + ["yes"] * 5 + ["no"] * 10 + ["no"] * 15
+    wiki_b = ["yes"] * 20 + ["no"] * 5 + ["yes"] * 10 + ["no"] * 15
+    print("kappa wikipedia", repr(kappa(wiki_a, wiki_b, nominal_w)))
 
-three_a = ["a", "b", "c", "a", "b", "c", "a", "a", "b", "c"]
-three_b = ["a", "b", "b", "a", "c", "c", "b", "a", "b", "a"]
-print("kappa three", repr(kappa(three_a, three_b, nominal_w)))
+    three_a = ["a", "b", "c", "a", "b", "c", "a", "a", "b", "c"]
+    three_b = ["a", "b", "b", "a", "c", "c", "b", "a", "b", "a"]
+    print("kappa three", repr(kappa(three_a, three_b, nominal_w)))
 
-ord_a = [1, 2, 3, 4, 5, 3, 2, 4, 5, 1, 3, 3]
-ord_b = [1, 3, 3, 5, 4, 2, 2, 4, 5, 2, 3, 1]
-print("wkappa none", repr(kappa(ord_a, ord_b, nominal_w)))
-print("wkappa linear", repr(kappa(ord_a, ord_b, linear_w)))
-print("wkappa quadratic", repr(kappa(ord_a, ord_b, quadratic_w)))
-gap_a = [1, 1, 2, 5, 5, 2]
-gap_b = [1, 2, 2, 5, 2, 1]
-print("wkappa gap linear", repr(kappa(gap_a, gap_b, linear_w)))
+    ord_a = [1, 2, 3, 4, 5, 3, 2, 4, 5, 1, 3, 3]
+    ord_b = [1, 3, 3, 5, 4, 2, 2, 4, 5, 2, 3, 1]
+    print("wkappa none", repr(kappa(ord_a, ord_b, nominal_w)))
+    print("wkappa linear", repr(kappa(ord_a, ord_b, linear_w)))
+    print("wkappa quadratic", repr(kappa(ord_a, ord_b, quadratic_w)))
+    gap_a = [1, 1, 2, 5, 5, 2]
+    gap_b = [1, 2, 2, 5, 2, 1]
+    print("wkappa gap linear", repr(kappa(gap_a, gap_b, linear_w)))
 
-# Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section C:
-# 4 observers x 12 units, nominal, missing values. Rows here are units.
-k2011 = [
-    [1, 1, NAN, 1],
-    [2, 2, 3, 2],
-    [3, 3, 3, 3],
-    [3, 3, 3, 3],
-    [2, 2, 2, 2],
-    [1, 2, 3, 4],
-    [4, 4, 4, 4],
-    [1, 1, 2, 1],
-    [2, 2, 2, 2],
-    [NAN, 5, 5, 5],
-    [NAN, NAN, 1, 1],
-    [NAN, 3, NAN, NAN],
-]
-for m in ("nominal", "ordinal", "interval"):
-    print("alpha k2011", m, repr(alpha(k2011, m)))
+    # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section C:
+    # 4 observers x 12 units, nominal, missing values. Rows here are units.
+    k2011 = [
+        [1, 1, NAN, 1],
+        [2, 2, 3, 2],
+        [3, 3, 3, 3],
+        [3, 3, 3, 3],
+        [2, 2, 2, 2],
+        [1, 2, 3, 4],
+        [4, 4, 4, 4],
+        [1, 1, 2, 1],
+        [2, 2, 2, 2],
+        [NAN, 5, 5, 5],
+        [NAN, NAN, 1, 1],
+        [NAN, 3, NAN, NAN],
+    ]
+    for m in ("nominal", "ordinal", "interval"):
+        print("alpha k2011", m, repr(alpha(k2011, m)))
 
-# fast-krippendorff's 3 coders x 15 units test data (transposed to units x coders).
-fk = [
-    [NAN, NAN, NAN, NAN, NAN, 3, 4, 1, 2, 1, 1, 3, 3, NAN, 3],
-    [1, NAN, 2, 1, 3, 3, 4, 3, NAN, NAN, NAN, NAN, NAN, NAN, NAN],
-    [NAN, NAN, 2, 1, 3, 4, 4, NAN, 2, 1, 1, 3, 3, NAN, 4],
-]
-fk_units = [list(col) for col in zip(*fk)]
-for m in ("nominal", "ordinal", "interval"):
-    print("alpha fk", m, repr(alpha(fk_units, m)))
+    # fast-krippendorff's 3 coders x 15 units test data (transposed to units x coders).
+    fk = [
+        [NAN, NAN, NAN, NAN, NAN, 3, 4, 1, 2, 1, 1, 3, 3, NAN, 3],
+        [1, NAN, 2, 1, 3, 3, 4, 3, NAN, NAN, NAN, NAN, NAN, NAN, NAN],
+        [NAN, NAN, 2, 1, 3, 4, 4, NAN, 2, 1, 1, 3, 3, NAN, 4],
+    ]
+    fk_units = [list(col) for col in zip(*fk)]
+    for m in ("nominal", "ordinal", "interval"):
+        print("alpha fk", m, repr(alpha(fk_units, m)))
 
-# Two coders, no missing values: soundness ratings 1-5.
-two = [[a, b] for a, b in zip(ord_a, ord_b)]
-for m in ("nominal", "ordinal", "interval"):
-    print("alpha two", m, repr(alpha(two, m)))
+    # Two coders, no missing values: soundness ratings 1-5.
+    two = [[a, b] for a, b in zip(ord_a, ord_b)]
+    for m in ("nominal", "ordinal", "interval"):
+        print("alpha two", m, repr(alpha(two, m)))
 
-sx = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.5]
-sy = [1, 3, 2, 5, 2, 4, 4]
-print("spearman ties", repr(spearman(sx, sy)))
-nx = [3.0, 1.0, 4.0, 1.5, 5.0, 9.0, 2.6]
-ny = [2.0, 7.0, 1.0, 8.0, 2.8, 1.8, 2.9]
-print("spearman noties", repr(spearman(nx, ny)))
+    sx = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.5]
+    sy = [1, 3, 2, 5, 2, 4, 4]
+    print("spearman ties", repr(spearman(sx, sy)))
+    nx = [3.0, 1.0, 4.0, 1.5, 5.0, 9.0, 2.6]
+    ny = [2.0, 7.0, 1.0, 8.0, 2.8, 1.8, 2.9]
+    print("spearman noties", repr(spearman(nx, ny)))
 
-# example_test.go, ExampleKrippendorffAlpha: 5 traces x 3 annotators.
-example = [[4, 4, 5], [2, 1, 2], [5, 5, 5], [3, 4, NAN], [1, 1, NAN]]
-for m in ("nominal", "ordinal", "interval"):
-    print("alpha example", m, "%.3f" % alpha(example, m))
+    # example_test.go, ExampleKrippendorffAlpha: 5 traces x 3 annotators.
+    example = [[4, 4, 5], [2, 1, 2], [5, 5, 5], [3, 4, NAN], [1, 1, NAN]]
+    for m in ("nominal", "ordinal", "interval"):
+        print("alpha example", m, "%.3f" % alpha(example, m))
+
+
+if __name__ == "__main__":
+    main()

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/labelfree/labelfree/annotate"
+	areport "github.com/labelfree/labelfree/annotate/report"
 	"github.com/labelfree/labelfree/annotate/web"
 	"github.com/labelfree/labelfree/llama"
 	"github.com/labelfree/labelfree/score"
@@ -32,6 +33,8 @@ func runAnnotate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		switch args[0] {
 		case "serve":
 			return runAnnotateServe(ctx, args[1:], stdout, stderr)
+		case "report":
+			return runAnnotateReport(ctx, args[1:], stdout, stderr)
 		}
 	}
 	fmt.Fprint(stderr, `Usage: labelfree annotate serve|report [flags]
@@ -270,4 +273,70 @@ func sampleItems(ctx context.Context, traces string, drawn []annotate.Candidate,
 		return nil, fmt.Errorf("annotate: %d drawn groups are not in %s: were the scores made from another trace file?", len(drawn)-found, traces)
 	}
 	return items, nil
+}
+
+const annotateReportHelp = `Reads the ratings files of DIR (default OUT/annotations, as annotate serve
+writes them) and OUT/scores.jsonl, and writes DIR/report/: agreement between
+annotators (Cohen's kappa and weighted kappas per pair, Krippendorff's alpha
+over all) and, for every estimator, how well it predicted the ratings
+(Spearman's rho with mean soundness, ROC-AUC for "rated unsound" and "not rated
+correct", ratings by uncertainty quantile): index.md, tables/ (Markdown and
+CSV) and plots/ (PNG and SVG).`
+
+func runAnnotateReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("annotate report", annotateReportHelp, "labelfree annotate report --config run.yaml", stderr)
+	load := configFlags(fs)
+	dirFlag := fs.String("dir", "", "directory of the ratings files (default OUT/annotations)")
+	outFlag := fs.String("report", "", "directory the report is written to (default DIR/report)")
+	sound := fs.Float64("sound", 3, "lowest mean soundness (1-5) that counts as sound")
+	quantiles := fs.Int("quantiles", 4, "uncertainty quantiles of the ratings-by-quantile table")
+	minItems := fs.Int("min-items", 3, "fewest items a statistic is computed over (fewer: undefined)")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *sound < annotate.MinSoundness || *sound > annotate.MaxSoundness || *quantiles < 1 || *minItems < 1 {
+		return fmt.Errorf("%w: --sound must be in 1..5, --quantiles and --min-items at least 1", errUsage)
+	}
+	c, err := load()
+	if err != nil {
+		return err
+	}
+	dir := *dirFlag
+	if dir == "" {
+		dir = c.path(annotationsDir)
+	}
+	out := *outFlag
+	if out == "" {
+		out = filepath.Join(dir, "report")
+	}
+	a, err := areport.Load(ctx, dir, c.path(scoresFile), &areport.Config{Sound: *sound, Quantiles: *quantiles, MinItems: *minItems})
+	if err != nil {
+		return err
+	}
+	for _, t := range a.Torn {
+		fmt.Fprintln(stderr, "annotate: warning:", t)
+	}
+	if len(a.Unscored) > 0 {
+		fmt.Fprintf(stderr, "annotate: warning: %d rated groups are not in the score file (first: %q)\n", len(a.Unscored), a.Unscored[0])
+	}
+	opts := &areport.Options{Title: "labelfree annotation report: " + c.taskName()}
+	if c.toyModel() {
+		opts.Mark = "TOY MODEL"
+		opts.Note = "These traces come from labelfree's toy reasoner, a tiny model with hand-set weights: its answers mean nothing."
+	}
+	if err := areport.Write(ctx, out, a, opts); err != nil {
+		return err
+	}
+	r := &result{Stage: "annotate report", Output: out,
+		line: fmt.Sprintf("%d annotators, %d rated groups, soundness alpha %s", len(a.Annotators), len(a.Items), statString(a.Soundness.Alpha))}
+	return printResults(stdout, *asJSON, []*result{r})
+}
+
+// statString prints a statistic or why it is undefined.
+func statString(s areport.Stat) string {
+	if s.Err != nil {
+		return "undefined (" + s.Err.Error() + ")"
+	}
+	return fmt.Sprintf("%.3f", s.Value)
 }

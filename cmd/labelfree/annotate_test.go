@@ -133,19 +133,40 @@ func TestAnnotateServe(t *testing.T) {
 	if len(tok.Spans) == 0 || tok.NoShading != "" || tok.Spans[0].P == nil || tok.Spans[0].H == nil {
 		t.Fatalf("tokens of a rated trace: %+v", tok)
 	}
+	// A second annotator rates the same four traces, in their own file.
+	for n, sound := range []int{5, 2, 3, 1} {
+		rateOne(t, base, "ann2", n+1, []string{"yes", "no"}[n%2], sound)
+	}
+	rateOne(t, base, "ann1", 3, "yes", 3)
+	rateOne(t, base, "ann1", 4, "no", 1)
 	if code := stop(); code != 0 {
 		t.Fatalf("annotate serve: exit %d after Ctrl-C", code)
 	}
 
-	// Restarted, it resumes at the third trace.
+	code, stdout, stderr := runArgs(t, "annotate", "report", "--config", cfg)
+	if code != 0 || !strings.Contains(stdout, "2 annotators, 4 rated groups") {
+		t.Fatalf("annotate report: exit %d\n%s%s", code, stdout, stderr)
+	}
+	report := filepath.Join(dir, "out", "annotations", "report")
+	for _, f := range []string{"index.md", "tables/agreement_pairs.csv", "tables/estimators.md", "plots/estimators.png", "plots/soundness-annotators.svg"} {
+		if fi, err := os.Stat(filepath.Join(report, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("report file %s: %v", f, err)
+		}
+	}
+	index, _ := os.ReadFile(filepath.Join(report, "index.md"))
+	if !bytes.Contains(index, []byte("TOY MODEL")) || !bytes.Contains(index, []byte("cocoa-ppl")) {
+		t.Errorf("index.md lacks the toy mark or the estimators:\n%s", index)
+	}
+
+	// Restarted, it resumes at the fifth trace.
 	base, stop = serve(t, "--config", cfg, "--sample", "6")
 	res, err := http.Get(base + "/a/ann1/")
 	if err != nil {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if !strings.HasSuffix(res.Request.URL.Path, "/a/ann1/3") {
-		t.Errorf("after a restart: %s, want /a/ann1/3", res.Request.URL.Path)
+	if !strings.HasSuffix(res.Request.URL.Path, "/a/ann1/5") {
+		t.Errorf("after a restart: %s, want /a/ann1/5", res.Request.URL.Path)
 	}
 	stop()
 	sample, err := os.ReadFile(filepath.Join(dir, "out", "annotations", "sample.json"))
@@ -154,13 +175,16 @@ func TestAnnotateServe(t *testing.T) {
 	}
 
 	// Another draw into the same directory would mix samples.
-	code, _, stderr := runArgs(t, "annotate", "serve", "--config", cfg, "--sample", "6", "--seed", "2", "--addr", "127.0.0.1:0")
+	code, _, stderr = runArgs(t, "annotate", "serve", "--config", cfg, "--sample", "6", "--seed", "2", "--addr", "127.0.0.1:0")
 	if code != 1 || !strings.Contains(stderr, "holds another sample") {
 		t.Errorf("another seed: exit %d, %s", code, stderr)
 	}
 	code, _, stderr = runArgs(t, "annotate", "serve", "--config", cfg, "--estimator", "nope", "--addr", "127.0.0.1:0")
 	if code != 2 || !strings.Contains(stderr, `estimator "nope" is not in`) {
 		t.Errorf("unknown estimator: exit %d, %s", code, stderr)
+	}
+	if code, _, stderr := runArgs(t, "annotate", "report", "--config", cfg, "--dir", t.TempDir()); code != 1 || !strings.Contains(stderr, "no ratings") {
+		t.Errorf("report without ratings: exit %d, %s", code, stderr)
 	}
 	if code, _, _ := runArgs(t, "annotate"); code != 2 {
 		t.Errorf("annotate without serve or report: exit %d, want 2", code)
