@@ -61,7 +61,7 @@ func TestBrowser(t *testing.T) {
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.WindowSize(1280, 900), chromedp.UserDataDir(t.TempDir()))
+		chromedp.WindowSize(1280, 900))
 	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
 	defer cancel()
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
@@ -103,8 +103,10 @@ func TestBrowser(t *testing.T) {
 			chromedp.Text("#status", &status, chromedp.ByQuery))
 		// Let the comment's save land before leaving the page.
 		waitRated(t, dir, items[i-1].ID, fmt.Sprintf("note %d", i))
-		run(fmt.Sprintf("next after %d", i), chromedp.Click("#next", chromedp.ByQuery),
-			chromedp.WaitVisible(`#position`, chromedp.ByQuery))
+		run(fmt.Sprintf("next after %d", i), chromedp.Click("#next", chromedp.ByQuery))
+		// Trace i+1's page, loaded: the next action must not act on (or
+		// navigate away from) a page still loading.
+		waitFor(ctx, t, fmt.Sprintf(`location.pathname === "/a/alice/%d" && document.readyState === "complete"`, i+1))
 	}
 
 	// Reload from the annotator's entry: the page resumes at the fourth.
@@ -155,6 +157,21 @@ func TestBrowser(t *testing.T) {
 	if testing.Verbose() {
 		os.WriteFile(filepath.Join(os.TempDir(), "labelfree-annotate.png"), shot, 0o644)
 	}
+}
+
+// waitFor evaluates the JavaScript expression until it is true, through
+// page loads (which make a single evaluation fail).
+func waitFor(ctx context.Context, t *testing.T, expr string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		var ok bool
+		if err := chromedp.Run(ctx, chromedp.Evaluate(expr, &ok)); err == nil && ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("waited 20 s for %s", expr)
 }
 
 // waitRated waits until the ratings file's latest rating of id has the
