@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"image/color"
 	"math"
@@ -9,58 +8,23 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	_ "gonum.org/v1/plot/vg/vgimg" // PNG canvases for draw.NewFormattedCanvas
-	_ "gonum.org/v1/plot/vg/vgsvg" // SVG canvases
 
 	"github.com/labelfree/labelfree/annotate"
+	"github.com/labelfree/labelfree/internal/figure"
 )
 
-// figure is one plot file of the report: a row of panels under a title.
-type figure struct {
-	name, title, caption string
-	panels               []*plot.Plot
-	w, h                 vg.Length
-}
-
-// render draws f in format "png" or "svg". Nothing in it depends on the
-// time or the machine: the fonts are the Liberation fonts gonum/plot
-// compiles in, and the SVG names them without embedding them.
-func (f *figure) render(format string) ([]byte, error) {
-	c, err := draw.NewFormattedCanvas(f.w, f.h, format)
-	if err != nil {
-		return nil, fmt.Errorf("report: %w", err)
-	}
-	dc := draw.New(c)
-	title := text.Style{
-		Color: color.Black, Font: font.From(plot.DefaultFont, vg.Points(14)),
-		XAlign: draw.XCenter, YAlign: draw.YTop, Handler: plot.DefaultTextHandler,
-	}
-	dc.FillText(title, vg.Point{X: f.w / 2, Y: f.h - vg.Points(8)}, f.title)
-	tiles := draw.Tiles{Rows: 1, Cols: len(f.panels), PadTop: vg.Points(34), PadBottom: vg.Points(8),
-		PadLeft: vg.Points(8), PadRight: vg.Points(12), PadX: vg.Points(24)}
-	for i, cv := range plot.Align([][]*plot.Plot{f.panels}, tiles, dc)[0] {
-		f.panels[i].Draw(cv)
-	}
-	var b bytes.Buffer
-	if _, err := c.WriteTo(&b); err != nil {
-		return nil, fmt.Errorf("report: %s.%s: %w", f.name, format, err)
-	}
-	return b.Bytes(), nil
-}
-
-// figures returns the report's plots for a.
-func figures(a *Analysis) ([]*figure, error) {
+// figures returns the report's plots for a. Every figure has a title,
+// which Write marks.
+func figures(a *Analysis) ([]*figure.Figure, error) {
 	f, err := annotatorFigure(a)
 	if err != nil {
 		return nil, err
 	}
-	fs := []*figure{f}
+	fs := []*figure.Figure{f}
 	if len(a.Estimators) > 0 {
 		f, err := estimatorFigure(a)
 		if err != nil {
@@ -130,7 +94,7 @@ func style(p *plot.Plot) {
 
 // annotatorFigure draws, per annotator, the share of their ratings at each
 // soundness.
-func annotatorFigure(a *Analysis) (*figure, error) {
+func annotatorFigure(a *Analysis) (*figure.Figure, error) {
 	p := plot.New() // untitled: the figure's title says it all
 	p.X.Label.Text = "soundness of the reasoning (1 = does not hold, 5 = sound throughout)"
 	p.Y.Label.Text = "share of the annotator's rated items"
@@ -160,25 +124,25 @@ func annotatorFigure(a *Analysis) (*figure, error) {
 	p.Y.Min, p.Y.Max = 0, 1.15
 	p.Y.Tick.Marker = ticks(0, 1, 0.2)
 	style(p)
-	return &figure{
-		name:  "soundness-annotators",
-		title: "How each annotator used the soundness scale",
-		caption: "For each annotator, the share of their rated items given each soundness. Annotators who read the " +
+	return &figure.Figure{
+		Name:  "soundness-annotators",
+		Title: "How each annotator used the soundness scale",
+		Caption: "For each annotator, the share of their rated items given each soundness. Annotators who read the " +
 			"scale alike have bars of similar heights; a shift to one side means one annotator is stricter or milder.",
-		panels: []*plot.Plot{p}, w: 8 * vg.Inch, h: 5 * vg.Inch,
+		Panels: []*plot.Plot{p}, Width: 8 * vg.Inch, Height: 5 * vg.Inch,
 	}, nil
 }
 
 // estimatorFigure draws each estimator's Spearman's rho and ROC-AUCs.
-func estimatorFigure(a *Analysis) (*figure, error) {
-	f := &figure{
-		name:  "estimators",
-		title: "How well each estimator's uncertainty predicts the expert ratings",
-		caption: "Left: Spearman's rank correlation between an estimator's uncertainty and the items' mean soundness; " +
+func estimatorFigure(a *Analysis) (*figure.Figure, error) {
+	f := &figure.Figure{
+		Name:  "estimators",
+		Title: "How well each estimator's uncertainty predicts the expert ratings",
+		Caption: "Left: Spearman's rank correlation between an estimator's uncertainty and the items' mean soundness; " +
 			"a useful estimator is negative (more uncertain, less sound). Right: ROC-AUC of the uncertainty as a " +
 			"detector of unsound items and of items whose answer was not rated correct; 0.5 (dashed) is chance, " +
 			"1 perfect. A missing bar is a statistic the ratings leave undefined (see the estimators table).",
-		w: 11 * vg.Inch, h: 5 * vg.Inch,
+		Width: 11 * vg.Inch, Height: 5 * vg.Inch,
 	}
 	names := make([]string, len(a.Estimators))
 	for i, e := range a.Estimators {
@@ -213,7 +177,7 @@ func estimatorFigure(a *Analysis) (*figure, error) {
 			}
 			b, err := bar(x, s.v.Value, width, s.offset, s.c)
 			if err != nil {
-				return nil, fmt.Errorf("report: %s: %w", f.name, err)
+				return nil, fmt.Errorf("report: %s: %w", f.Name, err)
 			}
 			s.p.Add(b)
 			if *s.legend == nil {
@@ -251,21 +215,21 @@ func estimatorFigure(a *Analysis) (*figure, error) {
 	rho.Y.Tick.Marker = ticks(-1, 1, 0.5)
 	auc.Y.Min, auc.Y.Max = 0, 1.35
 	auc.Y.Tick.Marker = ticks(0, 1, 0.2)
-	f.panels = []*plot.Plot{rho, auc}
+	f.Panels = []*plot.Plot{rho, auc}
 	return f, nil
 }
 
 // quantileFigure draws, for one estimator, the mean soundness and the
 // share rated correct in each uncertainty quantile.
-func quantileFigure(a *Analysis, e *Estimator) (*figure, error) {
-	f := &figure{
-		name:  "quantiles-" + fileName(e.Name),
-		title: fmt.Sprintf("Expert ratings by uncertainty quantile of %s", e.Name),
-		caption: fmt.Sprintf("The %d rated items %s scored, cut into %d groups by uncertainty (1 = least uncertain). "+
+func quantileFigure(a *Analysis, e *Estimator) (*figure.Figure, error) {
+	f := &figure.Figure{
+		Name:  "quantiles-" + fileName(e.Name),
+		Title: fmt.Sprintf("Expert ratings by uncertainty quantile of %s", e.Name),
+		Caption: fmt.Sprintf("The %d rated items %s scored, cut into %d groups by uncertainty (1 = least uncertain). "+
 			"Left: each item's mean soundness over its annotators (grey) and the group's mean (blue). Right: the share of "+
 			"the group's items whose answer most annotators marked correct. A useful estimator falls from left to right.",
 			e.N, mdEscape(e.Name), a.Config.Quantiles),
-		w: 11 * vg.Inch, h: 5 * vg.Inch,
+		Width: 11 * vg.Inch, Height: 5 * vg.Inch,
 	}
 	soundness := make(map[string]float64, len(a.Items))
 	for _, it := range a.Items {
@@ -295,19 +259,19 @@ func quantileFigure(a *Analysis, e *Estimator) (*figure, error) {
 		}
 		b, err := bar(x, float64(g.Correct)/float64(g.N), width, 0, correctColor)
 		if err != nil {
-			return nil, fmt.Errorf("report: %s: %w", f.name, err)
+			return nil, fmt.Errorf("report: %s: %w", f.Name, err)
 		}
 		right.Add(b)
 		correct = b
 	}
 	s, err := plotter.NewScatter(dots)
 	if err != nil {
-		return nil, fmt.Errorf("report: %s: %w", f.name, err)
+		return nil, fmt.Errorf("report: %s: %w", f.Name, err)
 	}
 	s.Color, s.Radius, s.Shape = itemColor, vg.Points(2.5), draw.CircleGlyph{}
 	l, pts, err := plotter.NewLinePoints(means)
 	if err != nil {
-		return nil, fmt.Errorf("report: %s: %w", f.name, err)
+		return nil, fmt.Errorf("report: %s: %w", f.Name, err)
 	}
 	l.Color, l.Width = soundColor, vg.Points(2)
 	pts.Color, pts.Radius, pts.Shape = soundColor, vg.Points(4), draw.CircleGlyph{}
@@ -330,7 +294,7 @@ func quantileFigure(a *Analysis, e *Estimator) (*figure, error) {
 		p.X.Min, p.X.Max = -0.5, float64(q)-0.5
 		style(p)
 	}
-	f.panels = []*plot.Plot{left, right}
+	f.Panels = []*plot.Plot{left, right}
 	return f, nil
 }
 

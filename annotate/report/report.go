@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/labelfree/labelfree/internal/figure"
 	"github.com/labelfree/labelfree/score"
 )
 
@@ -100,15 +101,10 @@ func Write(ctx context.Context, dir string, a *Analysis, o *Options) error {
 		return err
 	}
 	for _, f := range fs {
-		f.title = marked(o.Mark, f.title)
-		for _, format := range []string{"png", "svg"} {
-			b, err := f.render(format)
-			if err != nil {
-				return err
-			}
-			if err := write(filepath.Join("plots", f.name+"."+format), b); err != nil {
-				return err
-			}
+		f.Title = marked(o.Mark, f.Title)
+		err := f.Save(func(file string, b []byte) error { return write(filepath.Join("plots", file), b) })
+		if err != nil {
+			return err
 		}
 	}
 	return write("index.md", index(a, o, ts, fs))
@@ -130,7 +126,7 @@ func orUndefined(s Stat) string {
 }
 
 // index returns index.md.
-func index(a *Analysis, o *Options, ts []*table, fs []*figure) []byte {
+func index(a *Analysis, o *Options, ts []*table, fs []*figure.Figure) []byte {
 	var b bytes.Buffer
 	title := o.Title
 	if title == "" {
@@ -191,9 +187,9 @@ func index(a *Analysis, o *Options, ts []*table, fs []*figure) []byte {
 	}
 	fmt.Fprintf(&b, "## Plots\n\n")
 	for _, f := range fs {
-		title := mdEscape(f.title)
+		title := mdEscape(f.Title)
 		fmt.Fprintf(&b, "### %s\n\n%s [PNG](plots/%s.png), [SVG](plots/%s.svg)\n\n![%s](plots/%s.png)\n\n",
-			title, f.caption, f.name, f.name, title, f.name)
+			title, f.Caption, f.Name, f.Name, title, f.Name)
 	}
 	return b.Bytes()
 }

@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/xml"
 	"fmt"
-	"image"
-	"image/png"
 	"io/fs"
 	"math"
 	"os"
@@ -19,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/labelfree/labelfree/annotate/report"
+	"github.com/labelfree/labelfree/internal/figure/figuretest"
 )
 
 // written returns the files below dir, slash-separated and sorted.
@@ -88,7 +86,7 @@ func TestWrite(t *testing.T) {
 		}
 		switch filepath.Ext(name) {
 		case ".png":
-			checkPNG(t, name, b)
+			figuretest.CheckPNG(t, name, b)
 		case ".svg":
 			checkSVG(t, name, b)
 		case ".md":
@@ -392,80 +390,11 @@ func checkNoNaN(t *testing.T, dir string) {
 	}
 }
 
-// checkPNG decodes b and checks its size, and that it is not blank: at
-// least 2% of the pixels are not the background's and some are strongly
-// coloured, which axes, grids and text (black and grey) are not, so the
-// data were drawn.
-func checkPNG(t *testing.T, name string, b []byte) {
-	t.Helper()
-	img, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		t.Errorf("%s: %v", name, err)
-		return
-	}
-	r := img.Bounds()
-	if r.Dx() < 400 || r.Dy() < 300 || r.Dx() > 4000 || r.Dy() > 3000 {
-		t.Errorf("%s: %d×%d pixels", name, r.Dx(), r.Dy())
-	}
-	bg := img.At(r.Min.X, r.Min.Y)
-	var drawn, coloured int
-	for p := range pixels(r) {
-		c := img.At(p.X, p.Y)
-		if c != bg {
-			drawn++
-		}
-		cr, cg, cb, _ := c.RGBA()
-		if spread := max(cr, cg, cb) - min(cr, cg, cb); spread > 0x4000 {
-			coloured++
-		}
-	}
-	total := r.Dx() * r.Dy()
-	if float64(drawn) < 0.02*float64(total) || float64(coloured) < 0.002*float64(total) {
-		t.Errorf("%s looks blank: %d of %d pixels drawn, %d coloured", name, drawn, total, coloured)
-	}
-}
-
-// pixels yields every point of r.
-func pixels(r image.Rectangle) func(yield func(image.Point) bool) {
-	return func(yield func(image.Point) bool) {
-		for y := r.Min.Y; y < r.Max.Y; y++ {
-			for x := r.Min.X; x < r.Max.X; x++ {
-				if !yield(image.Pt(x, y)) {
-					return
-				}
-			}
-		}
-	}
-}
-
-// svgNode is any XML element with its children.
-type svgNode struct {
-	XMLName  xml.Name
-	Children []svgNode `xml:",any"`
-}
-
-// count adds the number of elements of each name below and at n to m.
-func (n *svgNode) count(m map[string]int) {
-	m[n.XMLName.Local]++
-	for i := range n.Children {
-		n.Children[i].count(m)
-	}
-}
-
-// checkSVG checks that b is an <svg> document with text and paths, and
-// that the plot's title, marked "FIXTURE", is in it.
+// checkSVG checks that b is an SVG plot (figuretest.CheckSVG) whose
+// title is marked "FIXTURE".
 func checkSVG(t *testing.T, name string, b []byte) {
 	t.Helper()
-	var root svgNode
-	if err := xml.Unmarshal(b, &root); err != nil {
-		t.Errorf("%s: %v", name, err)
-		return
-	}
-	counts := map[string]int{}
-	root.count(counts)
-	if root.XMLName.Local != "svg" || counts["text"] < 10 || counts["path"] < 10 {
-		t.Errorf("%s: root <%s>, %d text, %d path elements", name, root.XMLName.Local, counts["text"], counts["path"])
-	}
+	figuretest.CheckSVG(t, name, b)
 	if !bytes.Contains(b, []byte("FIXTURE: ")) {
 		t.Errorf("%s: no marked title", name)
 	}

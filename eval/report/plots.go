@@ -1,72 +1,25 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"image/color"
 	"strings"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	_ "gonum.org/v1/plot/vg/vgimg" // PNG canvases for draw.NewFormattedCanvas
-	_ "gonum.org/v1/plot/vg/vgsvg" // SVG canvases
 
 	"github.com/labelfree/labelfree/eval"
 	"github.com/labelfree/labelfree/filter"
+	"github.com/labelfree/labelfree/internal/figure"
 )
 
-// figure is one plot file of the report, one panel or a row of panels.
-type figure struct {
-	name, caption string
-	// title is drawn above a row of panels; a single panel has its own.
-	title  string
-	panels []*plot.Plot
-	w, h   vg.Length
-}
-
-// render draws f in format "png" or "svg". Nothing in it depends on the
-// time or the machine: the fonts are the Liberation fonts that gonum/plot
-// compiles in, and the SVG refers to them by name without embedding.
-func (f *figure) render(format string) ([]byte, error) {
-	c, err := draw.NewFormattedCanvas(f.w, f.h, format)
-	if err != nil {
-		return nil, fmt.Errorf("report: %w", err)
-	}
-	dc := draw.New(c)
-	if len(f.panels) == 1 && f.title == "" {
-		f.panels[0].Draw(dc)
-	} else {
-		top := vg.Points(8)
-		if f.title != "" {
-			top = vg.Points(30)
-			sty := text.Style{
-				Color: color.Black, Font: font.From(plot.DefaultFont, vg.Points(14)),
-				XAlign: draw.XCenter, YAlign: draw.YTop, Handler: plot.DefaultTextHandler,
-			}
-			dc.FillText(sty, vg.Point{X: f.w / 2, Y: f.h - vg.Points(6)}, f.title)
-		}
-		tiles := draw.Tiles{Rows: 1, Cols: len(f.panels), PadTop: top, PadBottom: vg.Points(6),
-			PadLeft: vg.Points(6), PadRight: vg.Points(6), PadX: vg.Points(14)}
-		cs := plot.Align([][]*plot.Plot{f.panels}, tiles, dc)
-		for i, p := range f.panels {
-			p.Draw(cs[0][i])
-		}
-	}
-	var b bytes.Buffer
-	if _, err := c.WriteTo(&b); err != nil {
-		return nil, fmt.Errorf("report: %s.%s: %w", f.name, format, err)
-	}
-	return b.Bytes(), nil
-}
-
-// figures returns the report's plots for a.
-func figures(a *eval.Analysis) ([]*figure, error) {
-	var fs []*figure
+// figures returns the report's plots for a. A figure of one panel has no
+// figure title: its panel's title says it all.
+func figures(a *eval.Analysis) ([]*figure.Figure, error) {
+	var fs []*figure.Figure
 	for _, e := range a.PerEstimator {
 		if e.Quality == nil {
 			continue
@@ -158,7 +111,7 @@ var (
 
 // distributionFigure draws box plots of e's uncertainties per r0 class,
 // right and wrong answers side by side.
-func distributionFigure(a *eval.Analysis, e *eval.EstimatorAnalysis) (*figure, error) {
+func distributionFigure(a *eval.Analysis, e *eval.EstimatorAnalysis) (*figure.Figure, error) {
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("Uncertainty (%s) of the greedy answer r0, by r0's answer", e.Name)
 	p.X.Label.Text = "r0's answer (the class filtering groups by); n = groups whose r0 is right / wrong"
@@ -200,11 +153,11 @@ func distributionFigure(a *eval.Analysis, e *eval.EstimatorAnalysis) (*figure, e
 	p.Legend.Top = true
 	p.Legend.YOffs = -vg.Points(6)
 	p.Add(plotter.NewGrid())
-	return &figure{
-		name: "uncertainty-" + fileName(e.Name),
-		caption: fmt.Sprintf("Distribution of %s per r0 answer class; box = quartiles, line = median, whiskers = 1.5 IQR, dots = outliers.",
+	return &figure.Figure{
+		Name: "uncertainty-" + fileName(e.Name),
+		Caption: fmt.Sprintf("Distribution of %s per r0 answer class; box = quartiles, line = median, whiskers = 1.5 IQR, dots = outliers.",
 			e.Name),
-		panels: []*plot.Plot{p}, w: 8 * vg.Inch, h: 5 * vg.Inch,
+		Panels: []*plot.Plot{p}, Width: 8 * vg.Inch, Height: 5 * vg.Inch,
 	}, nil
 }
 
@@ -249,15 +202,15 @@ func addLine(p *plot.Plot, xys plotter.XYs, legend string, c color.Color, dashes
 // against the retained fraction: one panel per class and one for all,
 // one line per strategy ("accuracy", "f1"); or, for "kept", the share of
 // each class kept, one panel per strategy, one line per class.
-func retentionFigure(a *eval.Analysis, e *eval.EstimatorAnalysis, metric string) (*figure, error) {
+func retentionFigure(a *eval.Analysis, e *eval.EstimatorAnalysis, metric string) (*figure.Figure, error) {
 	xLabel := "retained fraction q (share of eligible groups asked for)"
 	var panels []*plot.Plot
-	f := &figure{name: "retention-" + metric + "-" + fileName(e.Name), h: 4.5 * vg.Inch}
+	f := &figure.Figure{Name: "retention-" + metric + "-" + fileName(e.Name), Height: 4.5 * vg.Inch}
 	switch metric {
 	case "accuracy", "f1":
 		name := map[string]string{"accuracy": "Accuracy", "f1": "F1"}[metric]
-		f.title = fmt.Sprintf("%s of the kept groups vs retained fraction, ranked by %s", name, e.Name)
-		f.caption = fmt.Sprintf("%s of the kept groups per r0 class (and overall) as q grows, for the three strategies, ranked by %s.", name, e.Name)
+		f.Title = fmt.Sprintf("%s of the kept groups vs retained fraction, ranked by %s", name, e.Name)
+		f.Caption = fmt.Sprintf("%s of the kept groups per r0 class (and overall) as q grows, for the three strategies, ranked by %s.", name, e.Name)
 		for ci := -1; ci < len(a.Labels); ci++ {
 			p := plot.New()
 			switch {
@@ -285,15 +238,15 @@ func retentionFigure(a *eval.Analysis, e *eval.EstimatorAnalysis, metric string)
 				}
 				c, d := strategyStyle(cu.Strategy)
 				if err := addLine(p, xys, strategyLegend[cu.Strategy], c, d, k); err != nil {
-					return nil, fmt.Errorf("report: %s: %w", f.name, err)
+					return nil, fmt.Errorf("report: %s: %w", f.Name, err)
 				}
 			}
 			setUnitAxes(p)
 			panels = append(panels, p)
 		}
 	case "kept":
-		f.title = fmt.Sprintf("Share of each r0 class kept vs retained fraction, ranked by %s", e.Name)
-		f.caption = fmt.Sprintf("How much of each r0 class each strategy keeps, ranked by %s: per-class keeps every class alike; "+
+		f.Title = fmt.Sprintf("Share of each r0 class kept vs retained fraction, ranked by %s", e.Name)
+		f.Caption = fmt.Sprintf("How much of each r0 class each strategy keeps, ranked by %s: per-class keeps every class alike; "+
 			"global can starve a class whose uncertainties run high.", e.Name)
 		for _, cu := range e.Curves {
 			p := plot.New()
@@ -308,7 +261,7 @@ func retentionFigure(a *eval.Analysis, e *eval.EstimatorAnalysis, metric string)
 					}
 				}
 				if err := addLine(p, xys, "r0 answered "+l, plotutil.Color(ci), plotutil.Dashes(ci), ci); err != nil {
-					return nil, fmt.Errorf("report: %s: %w", f.name, err)
+					return nil, fmt.Errorf("report: %s: %w", f.Name, err)
 				}
 			}
 			diag, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}})
@@ -324,8 +277,8 @@ func retentionFigure(a *eval.Analysis, e *eval.EstimatorAnalysis, metric string)
 	default:
 		return nil, fmt.Errorf("report: unknown retention metric %q", metric)
 	}
-	f.panels = panels
-	f.w = vg.Length(len(panels)) * 4.5 * vg.Inch
+	f.Panels = panels
+	f.Width = vg.Length(len(panels)) * 4.5 * vg.Inch
 	return f, nil
 }
 
@@ -359,7 +312,7 @@ func setUnitAxes(p *plot.Plot) {
 
 // reliabilityFigure draws r0's accuracy per uncertainty bin, one line per
 // estimator; nil when no estimator scored anything.
-func reliabilityFigure(a *eval.Analysis) (*figure, error) {
+func reliabilityFigure(a *eval.Analysis) (*figure.Figure, error) {
 	p := plot.New()
 	bins := 0
 	for _, e := range a.PerEstimator {
@@ -399,10 +352,10 @@ func reliabilityFigure(a *eval.Analysis) (*figure, error) {
 	p.Legend.Left = true
 	p.Legend.TextStyle.Font.Size = vg.Points(8)
 	p.Add(plotter.NewGrid())
-	return &figure{
-		name:    "reliability",
-		caption: "Accuracy of r0 in each uncertainty bin, per estimator: a useful uncertainty gives a curve that falls from left to right.",
-		panels:  []*plot.Plot{p}, w: 9 * vg.Inch, h: 5.5 * vg.Inch,
+	return &figure.Figure{
+		Name:    "reliability",
+		Caption: "Accuracy of r0 in each uncertainty bin, per estimator: a useful uncertainty gives a curve that falls from left to right.",
+		Panels:  []*plot.Plot{p}, Width: 9 * vg.Inch, Height: 5.5 * vg.Inch,
 	}, nil
 }
 

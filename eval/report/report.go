@@ -38,6 +38,7 @@ import (
 
 	"github.com/labelfree/labelfree/eval"
 	"github.com/labelfree/labelfree/filter"
+	"github.com/labelfree/labelfree/internal/figure"
 )
 
 // Options tunes Write. A nil *Options means the zero Options, and every
@@ -99,21 +100,14 @@ func Write(ctx context.Context, dir string, a *eval.Analysis, o *Options) error 
 		return err
 	}
 	for _, f := range fs {
-		if f.title != "" {
-			f.title = marked(o.Mark, f.title)
+		if f.Title != "" {
+			f.Title = marked(o.Mark, f.Title)
 		} else {
-			f.panels[0].Title.Text = marked(o.Mark, f.panels[0].Title.Text)
+			f.Panels[0].Title.Text = marked(o.Mark, f.Panels[0].Title.Text)
 		}
-	}
-	for _, f := range fs {
-		for _, format := range []string{"png", "svg"} {
-			b, err := f.render(format)
-			if err != nil {
-				return err
-			}
-			if err := write(filepath.Join("plots", f.name+"."+format), b); err != nil {
-				return err
-			}
+		err := f.Save(func(file string, b []byte) error { return write(filepath.Join("plots", file), b) })
+		if err != nil {
+			return err
 		}
 	}
 	return write("index.md", index(a, o, ts, fs))
@@ -133,7 +127,7 @@ func checkNames(a *eval.Analysis) error {
 }
 
 // index returns index.md.
-func index(a *eval.Analysis, o *Options, ts []tableSpec, fs []*figure) []byte {
+func index(a *eval.Analysis, o *Options, ts []tableSpec, fs []*figure.Figure) []byte {
 	var b bytes.Buffer
 	title := o.Title
 	if title == "" {
@@ -196,11 +190,11 @@ func index(a *eval.Analysis, o *Options, ts []tableSpec, fs []*figure) []byte {
 	}
 	fmt.Fprintf(&b, "\n## Plots\n\n")
 	for _, f := range fs {
-		title := f.title
+		title := f.Title
 		if title == "" {
-			title = f.panels[0].Title.Text
+			title = f.Panels[0].Title.Text
 		}
-		fmt.Fprintf(&b, "### %s\n\n%s [PNG](plots/%s.png), [SVG](plots/%s.svg)\n\n![%s](plots/%s.png)\n\n", title, f.caption, f.name, f.name, title, f.name)
+		fmt.Fprintf(&b, "### %s\n\n%s [PNG](plots/%s.png), [SVG](plots/%s.svg)\n\n![%s](plots/%s.png)\n\n", title, f.Caption, f.Name, f.Name, title, f.Name)
 	}
 	return b.Bytes()
 }

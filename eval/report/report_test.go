@@ -3,10 +3,6 @@ package report_test
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/xml"
-	"image/color"
-	"image/png"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -18,6 +14,7 @@ import (
 	"github.com/labelfree/labelfree/eval"
 	"github.com/labelfree/labelfree/eval/report"
 	"github.com/labelfree/labelfree/filter"
+	"github.com/labelfree/labelfree/internal/figure/figuretest"
 	"github.com/labelfree/labelfree/score"
 )
 
@@ -115,9 +112,9 @@ func TestWrite(t *testing.T) {
 		case ".csv":
 			checkCSV(t, name, b)
 		case ".png":
-			checkPNG(t, name, b)
+			figuretest.CheckPNG(t, name, b)
 		case ".svg":
-			checkSVG(t, name, b)
+			figuretest.CheckSVG(t, name, b)
 		case ".md":
 			if !bytes.HasPrefix(b, []byte("# ")) || !bytes.Contains(b, []byte("\n| ")) {
 				t.Errorf("%s: not a titled Markdown table", name)
@@ -173,70 +170,6 @@ func checkCSV(t *testing.T, name string, b []byte) {
 	}
 	if len(rows) < 2 {
 		t.Errorf("%s: %d lines, want a header and rows", name, len(rows))
-	}
-}
-
-// checkPNG decodes b and checks that its size is sane and that it is not
-// blank: at least 2% of the pixels differ from the corner's colour and
-// there are at least 4 colours.
-func checkPNG(t *testing.T, name string, b []byte) {
-	t.Helper()
-	img, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		t.Errorf("%s: %v", name, err)
-		return
-	}
-	r := img.Bounds()
-	if r.Dx() < 400 || r.Dy() < 300 || r.Dx() > 4000 || r.Dy() > 3000 {
-		t.Errorf("%s: %d×%d pixels", name, r.Dx(), r.Dy())
-	}
-	bg := color.NRGBAModel.Convert(img.At(r.Min.X, r.Min.Y))
-	colours := map[color.Color]bool{}
-	differ := 0
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			c := color.NRGBAModel.Convert(img.At(x, y))
-			if c != bg {
-				differ++
-			}
-			if len(colours) < 64 {
-				colours[c] = true
-			}
-		}
-	}
-	if share := float64(differ) / float64(r.Dx()*r.Dy()); share < 0.02 || len(colours) < 4 {
-		t.Errorf("%s: looks blank: %.4f of pixels drawn, %d colours", name, share, len(colours))
-	}
-}
-
-// checkSVG parses b as XML to the end, with an <svg> root that holds text
-// (titles, labels) and paths.
-func checkSVG(t *testing.T, name string, b []byte) {
-	t.Helper()
-	d := xml.NewDecoder(bytes.NewReader(b))
-	var root string
-	elems := map[string]int{}
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Errorf("%s: not well-formed XML: %v", name, err)
-			return
-		}
-		if se, ok := tok.(xml.StartElement); ok {
-			if root == "" {
-				root = se.Name.Local
-			}
-			elems[se.Name.Local]++
-		}
-	}
-	if root != "svg" || elems["text"] < 5 || elems["path"] < 5 {
-		t.Errorf("%s: root <%s>, %d text and %d path elements", name, root, elems["text"], elems["path"])
-	}
-	if !strings.Contains(string(b), "</svg>") {
-		t.Errorf("%s: no closing </svg>", name)
 	}
 }
 
