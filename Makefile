@@ -130,7 +130,9 @@ BENCH_TOOLS  ?= --linked
 # model (real shapes and vocabulary, random weights; made once, ~1 minute),
 # side by side with llama.cpp's own tools built from the same pinned source
 # (scripts/llamacpp-bench.sh; built once, under a minute with --linked, a few
-# minutes without). Results: out/bench.txt.
+# minutes without). The filter benchmarks write a 1,000,000-group trace file
+# (4.6 GB, and its score file, 0.4 GB) to TMPDIR once per run and remove it.
+# Results: out/bench.txt.
 .PHONY: bench
 bench: llama
 	@mkdir -p bin out $(dir $(BENCH_MODEL))
@@ -140,6 +142,7 @@ bench: llama
 	tools=$$(scripts/llamacpp-bench.sh $(BENCH_TOOLS) build | tail -n 1); \
 	export LABELFREE_BENCH_MODEL=$(BENCH_MODEL) LABELFREE_LLAMACPP_TOOLS=$$tools; \
 	{ go test -run '^$$' -bench . -count 5 ./uncertainty ./sampling ./perturb && \
+	  go test -run '^$$' -bench . -count 5 -timeout 2h ./score ./filter && \
 	  go test -run '^$$' -bench 'RowStats|LogSoftmax' -count 5 ./llama && \
 	  go test -run '^$$' -bench 'RunOverhead' -count 3 ./llama && \
 	  go test -run '^$$' -bench 'PromptLogProbs|GeneratePhases|GenerateBatched|Score$$' -benchtime 1x \

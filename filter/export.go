@@ -2,16 +2,14 @@ package filter
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/labelfree/labelfree/sampling"
@@ -132,11 +130,24 @@ type Example struct {
 // seed and the id alone, so a group lands in the same split whatever else
 // is selected, on every machine.
 //
-// Export reads the trace file once, decoding only the lines of selected
-// groups (on several goroutines, see score.TraceReader); with the
-// selection's TracesSHA256 set, the file's bytes must hash to it (the
-// selection was made from its scores, so every line was checked when it
-// was scored). Every selected group must be in the file. The outputs are
+// Export reads what it needs of the trace file in one of two ways. When
+// every record of the selection has a Location (the score file recorded
+// where each group's line is, see score.Location), it reads only the
+// selected lines, in file order, with positioned reads on several
+// goroutines, and decodes of each only what an example needs: the id, the
+// prompt, and each trace's text, answer and finish, not the per-token
+// arrays. The file's SHA-256 cannot be checked without reading all of it;
+// instead each line must be where its Location says, with its length and
+// CRC-32C, and hold the record's group, or the error names the file, the
+// line's offset and the group, and wraps ErrTracesChanged. A selection
+// without locations (from a score file written before they were
+// recorded, or records made in memory) makes Export read the whole trace
+// file once, decoding only the lines of selected groups (on several
+// goroutines, see score.TraceReader); with the selection's TracesSHA256
+// set, the file's bytes must hash to it (the selection was made from its
+// scores, so every line was checked when it was scored), and every
+// selected group must be in the file. Either way, memory holds the
+// selection and a few batches of lines, not the file. The outputs are
 // written to "<name>.partial" files, synced, and renamed into place only
 // when all is well, so an error or a crash leaves no half-written
 // train.jsonl. Existing outputs are an error unless c.Replace. Parquet is
@@ -161,68 +172,27 @@ func Export(ctx context.Context, sel *Selection, traces, dir string, c *ExportCo
 	if cfg.Validation == 0 {
 		names = names[:1]
 	}
-	want := sel.IDs()
-	st := ExportStats{Selected: len(want)}
-
-	// Only the selected groups are decoded (see score.TraceReader).
-	tr, err := score.OpenTraces(traces, 0, func(id string) bool { return want[id] })
-	if err != nil {
-		return st, err
-	}
-	defer tr.Close()
-
+	st := ExportStats{}
 	outs := make([]*partial, len(names))
 	defer func() {
 		for _, o := range outs {
 			o.abort()
 		}
 	}()
+	var err error
 	for i, n := range names {
 		if outs[i], err = newPartial(n); err != nil {
 			return st, err
 		}
 	}
-	x := newExporter(&cfg)
-	found := 0
-	for g, err := range tr.All(ctx) {
-		if err != nil {
-			return st, err
-		}
-		if !want[g.Item.ID] {
-			continue // a line that does not start as a sampling.Writer writes it
-		}
-		found++
-		out := outs[0]
-		if cfg.Validation > 0 && splitUnit(cfg.Seed, g.Item.ID) < cfg.Validation {
-			out = outs[1]
-		}
-		lines, err := x.group(out.w, g, &st)
-		if err != nil {
-			return st, err
-		}
-		if out == outs[0] {
-			st.Train += lines
-		} else {
-			st.Validation += lines
-		}
-		if lines > 0 {
-			st.Groups++
-		} else {
-			st.Empty++
-		}
+	sk := &sink{c: &cfg, outs: outs, st: &st}
+	if located(sel) {
+		err = exportLocated(ctx, sel, traces, sk)
+	} else {
+		err = exportScan(ctx, sel, traces, sk)
 	}
-	if found != len(want) {
-		var missing []string
-		for _, r := range sel.Records {
-			missing = append(missing, r.ID)
-		}
-		missing = slices.DeleteFunc(missing, func(id string) bool { return x.seen[id] })
-		return st, fmt.Errorf("filter: %d selected groups are not in %s (the first: %q)", len(want)-found, traces, missing[0])
-	}
-	if h := sel.Header.TracesSHA256; h != "" {
-		if got := tr.SHA256(); got != h {
-			return st, fmt.Errorf("filter: %s has SHA-256 %s, but the selection was made from scores of a trace file with %s", traces, got, h)
-		}
+	if err != nil {
+		return st, err
 	}
 	if len(outs) > 1 && st.Validation == 0 {
 		outs[1].abort()
@@ -243,79 +213,162 @@ func Export(ctx context.Context, sel *Selection, traces, dir string, c *ExportCo
 	return st, syncDir(dir)
 }
 
-// exporter turns groups into lines.
-type exporter struct {
+// sink writes a group's lines to its split and counts them.
+type sink struct {
 	c    *ExportConfig
-	buf  bytes.Buffer
-	enc  *json.Encoder
-	seen map[string]bool // ids exported (or tried)
+	outs []*partial // train, then validation if c.Validation > 0
+	st   *ExportStats
 }
 
-func newExporter(c *ExportConfig) *exporter {
-	x := &exporter{c: c, seen: make(map[string]bool)}
-	x.enc = json.NewEncoder(&x.buf)
-	// Traces are full of <think> and <answer>: \u003c would make the
-	// file unreadable to people and grep, and decodes the same.
-	x.enc.SetEscapeHTML(false)
-	return x
+// add writes b, the lines of the group id (n of them), to the group's
+// split.
+func (s *sink) add(id string, b []byte, n int) error {
+	out := s.outs[0]
+	if s.c.Validation > 0 && splitUnit(s.c.Seed, id) < s.c.Validation {
+		out = s.outs[1]
+		s.st.Validation += n
+	} else {
+		s.st.Train += n
+	}
+	if n > 0 {
+		s.st.Groups++
+	} else {
+		s.st.Empty++
+	}
+	if _, err := out.w.Write(b); err != nil {
+		return fmt.Errorf("filter: write: %w", err)
+	}
+	return nil
 }
 
-// group writes g's exported traces to w and returns how many it wrote.
-func (x *exporter) group(w io.Writer, g *sampling.Group, st *ExportStats) (int, error) {
-	x.seen[g.Item.ID] = true
-	prompt, err := promptMessages(&g.Prompt)
+// exportScan is Export for a selection without locations: it reads the
+// whole trace file, decoding the selected groups, and checks its hash.
+func exportScan(ctx context.Context, sel *Selection, traces string, sk *sink) error {
+	want := sel.IDs()
+	sk.st.Selected = len(want)
+	// Only the selected groups are decoded (see score.TraceReader).
+	tr, err := score.OpenTraces(traces, 0, func(id string) bool { return want[id] })
 	if err != nil {
-		return 0, fmt.Errorf("filter: group %q: %w", g.Item.ID, err)
+		return err
 	}
-	r0 := slices.IndexFunc(g.Traces, func(t sampling.TraceRecord) bool { return t.Greedy })
-	if r0 < 0 {
-		return 0, fmt.Errorf("filter: group %q has no greedy trace r0", g.Item.ID)
+	defer tr.Close()
+	x := newExporter(sk.c)
+	seen := make(map[string]bool, len(want))
+	var buf []byte
+	for g, err := range tr.All(ctx) {
+		if err != nil {
+			return err
+		}
+		id := g.Item.ID
+		if !want[id] {
+			continue // a line that does not start as a sampling.Writer writes it
+		}
+		seen[id] = true
+		eg := fromGroup(g)
+		var n int
+		if buf, n, err = x.group(buf[:0], &eg, sk.st); err != nil {
+			return err
+		}
+		if err := sk.add(id, buf, n); err != nil {
+			return err
+		}
 	}
-	order := []int{r0}
-	if x.c.Samples {
-		for i := range g.Traces {
-			if i != r0 {
-				order = append(order, i)
+	if len(seen) != len(want) {
+		for _, r := range sel.Records {
+			if !seen[r.ID] {
+				return fmt.Errorf("filter: %d selected groups are not in %s (the first: %q)", len(want)-len(seen), traces, r.ID)
 			}
 		}
 	}
-	var written []string
-	for _, i := range order {
-		t := &g.Traces[i]
-		if i != r0 {
-			a, b := &t.Answer, &g.Traces[r0].Answer
-			if !a.OK || !b.OK || a.Class != b.Class {
+	if h := sel.Header.TracesSHA256; h != "" {
+		if got := tr.SHA256(); got != h {
+			return fmt.Errorf("filter: %s has SHA-256 %s, but the selection was made from scores of a trace file with %s", traces, got, h)
+		}
+	}
+	return nil
+}
+
+// exporter turns groups into lines. It is not safe for concurrent use.
+type exporter struct {
+	c       *ExportConfig
+	written []string
+}
+
+func newExporter(c *ExportConfig) *exporter { return &exporter{c: c} }
+
+// group appends g's exported lines to dst and returns how many it wrote;
+// it counts what it skips in st.
+func (x *exporter) group(dst []byte, g *exportGroup, st *ExportStats) ([]byte, int, error) {
+	prompt, err := promptMessages(&g.prompt)
+	if err != nil {
+		return dst, 0, fmt.Errorf("filter: group %q: %w", g.id, err)
+	}
+	r0 := slices.IndexFunc(g.traces, func(t exportTrace) bool { return t.greedy })
+	if r0 < 0 {
+		return dst, 0, fmt.Errorf("filter: group %q has no greedy trace r0", g.id)
+	}
+	x.written = x.written[:0]
+	for i := -1; i < len(g.traces); i++ {
+		// r0 first, then with Samples the others in file order.
+		k := i
+		switch {
+		case i < 0:
+			k = r0
+		case !x.c.Samples:
+			return dst, len(x.written), nil
+		case i == r0:
+			continue
+		}
+		t := &g.traces[k]
+		if k != r0 {
+			if r := &g.traces[r0]; !t.ok || !r.ok || t.class != r.class {
 				st.Disagreeing++
 				continue
 			}
 		}
-		if !x.c.KeepTruncated && (t.Finish == sampling.FinishLength || t.Finish == sampling.FinishContext) {
+		if !x.c.KeepTruncated && (t.finish == sampling.FinishLength || t.finish == sampling.FinishContext) {
 			st.Truncated++
 			continue
 		}
-		content, closed := assistant(t.Text, x.c.Raw)
+		content, closed := assistant(t.Text(), x.c.Raw)
 		switch {
 		case strings.TrimSpace(content) == "":
 			st.EmptyText++
 			continue
-		case slices.Contains(written, content):
+		case slices.Contains(x.written, content):
 			st.Duplicates++
 			continue
 		}
 		if !closed {
 			st.Unclosed++
 		}
-		written = append(written, content)
-		ex := Example{Messages: append(slices.Clip(prompt), Message{Role: "assistant", Content: content}), ID: g.Item.ID, Trace: i}
-		x.buf.Reset()
-		if err := x.enc.Encode(&ex); err != nil {
-			return 0, fmt.Errorf("filter: group %q: %w", g.Item.ID, err)
-		}
-		if _, err := w.Write(x.buf.Bytes()); err != nil {
-			return 0, fmt.Errorf("filter: write: %w", err)
-		}
+		x.written = append(x.written, content)
+		dst = appendExample(dst, prompt, content, g.id, k)
 	}
-	return len(written), nil
+	return dst, len(x.written), nil
+}
+
+// appendExample appends the line of an Example: the bytes that
+// encoding/json's Encoder writes for it with SetEscapeHTML(false), newline
+// included (TestAppendExample checks this), without its reflection.
+// Traces are full of <think> and <answer>: \u003c would make the file
+// unreadable to people and grep, and decodes the same.
+func appendExample(dst []byte, prompt []Message, assistant, id string, trace int) []byte {
+	dst = append(dst, `{"messages":[`...)
+	for _, m := range prompt {
+		dst = append(dst, `{"role":`...)
+		dst = appendString(dst, m.Role)
+		dst = append(dst, `,"content":`...)
+		dst = appendString(dst, m.Content)
+		dst = append(dst, "},"...)
+	}
+	dst = append(dst, `{"role":"assistant","content":`...)
+	dst = appendString(dst, assistant)
+	dst = append(dst, `}],"id":`...)
+	dst = appendString(dst, id)
+	dst = append(dst, `,"trace":`...)
+	dst = strconv.AppendInt(dst, int64(trace), 10)
+	return append(dst, "}\n"...)
 }
 
 // promptMessages returns the messages of p for an exported chat.

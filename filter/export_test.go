@@ -3,15 +3,19 @@ package filter_test
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/labelfree/labelfree/filter"
 	"github.com/labelfree/labelfree/sampling"
+	"github.com/labelfree/labelfree/sampling/samplingtest"
 	"github.com/labelfree/labelfree/score"
 )
 
@@ -279,5 +283,213 @@ func TestExportNoEmptyValidation(t *testing.T) {
 	}
 	if _, err := os.Stat(stale + ".partial"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("partial validation file left behind: %v", err)
+	}
+}
+
+// locatedFixture scores and filters the traces of a fake model and
+// returns the trace file and the selection, whose records have
+// locations.
+func locatedFixture(t *testing.T, n int) (traces string, sel *filter.Selection) {
+	t.Helper()
+	dir := t.TempDir()
+	traces = fakeTraces(t, t.Context(), dir, &samplingtest.Fake{Unparsable: 0.1}, n, 4)
+	scores := filepath.Join(dir, "scores.jsonl")
+	if _, err := score.File(t.Context(), traces, scores, nil); err != nil {
+		t.Fatal(err)
+	}
+	sel, err := filter.File(t.Context(), scores, filepath.Join(dir, "sel.jsonl"), filter.PerClass{Estimator: "cocoa-ppl", Fraction: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range sel.Records {
+		if r.Location == (score.Location{}) {
+			t.Fatalf("group %s has no location", r.ID)
+		}
+	}
+	return traces, sel
+}
+
+// withoutLocations returns a copy of sel whose records have none.
+func withoutLocations(sel *filter.Selection) *filter.Selection {
+	c := &filter.Selection{Header: sel.Header, Records: slices.Clone(sel.Records)}
+	for i := range c.Records {
+		c.Records[i].Location = score.Location{}
+	}
+	return c
+}
+
+// exportFiles exports sel and returns the stats and the bytes of train
+// and validation.
+func exportFiles(t *testing.T, sel *filter.Selection, traces string, c *filter.ExportConfig) (filter.ExportStats, string, error) {
+	t.Helper()
+	out := t.TempDir()
+	st, err := filter.Export(t.Context(), sel, traces, out, c)
+	if err != nil {
+		if ents, _ := os.ReadDir(out); len(ents) != 0 {
+			t.Errorf("a failed export left %d files", len(ents))
+		}
+		return st, "", err
+	}
+	train, _ := os.ReadFile(filepath.Join(out, filter.TrainFile))
+	val, _ := os.ReadFile(filepath.Join(out, filter.ValidationFile))
+	checkSFT(t, filepath.Join(out, filter.TrainFile))
+	return st, string(train) + "\x00" + string(val), nil
+}
+
+// TestExportLocated checks that reading the selected lines by their
+// locations writes the same bytes and counts as reading the whole file,
+// with one read per line, reads spanning several lines, and batches of
+// one line or many.
+func TestExportLocated(t *testing.T) {
+	traces, sel := locatedFixture(t, 300)
+	c := &filter.ExportConfig{Samples: true, Validation: 0.2, Seed: 3}
+	wantSt, want, err := exportFiles(t, withoutLocations(sel), traces, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wantSt.Groups == 0 || wantSt.Validation == 0 {
+		t.Fatalf("fixture exports too little: %+v", wantSt)
+	}
+	for _, sz := range []struct{ batch, gap int }{{1 << 20, 16 << 10}, {1, 0}, {5000, 1 << 20}, {1 << 30, 1 << 30}} {
+		restore := filter.SetReadSizes(sz.batch, sz.gap)
+		st, got, err := exportFiles(t, sel, traces, c)
+		restore()
+		if err != nil {
+			t.Fatalf("batch %d, gap %d: %v", sz.batch, sz.gap, err)
+		}
+		if st != wantSt || got != want {
+			t.Errorf("batch %d, gap %d: stats %+v, want %+v; same bytes: %v", sz.batch, sz.gap, st, wantSt, got == want)
+		}
+	}
+	// The selection's own order (by class and rank) is not the file's:
+	// the output follows the file either way.
+	rev := &filter.Selection{Header: sel.Header, Records: slices.Clone(sel.Records)}
+	slices.Reverse(rev.Records)
+	if _, got, err := exportFiles(t, rev, traces, c); err != nil || got != want {
+		t.Errorf("reversed records: %v; same bytes: %v", err, got == want)
+	}
+	// A group selected twice (a hand-made selection) would be exported
+	// twice.
+	dup := &filter.Selection{Header: sel.Header, Records: append(slices.Clone(sel.Records), sel.Records[3])}
+	if _, _, err := exportFiles(t, dup, traces, c); !errors.Is(err, filter.ErrDuplicateID) {
+		t.Errorf("a group selected twice: %v, want ErrDuplicateID", err)
+	}
+}
+
+// TestExportLocatedChanged checks that a trace file that is not the one
+// scored is refused, naming the file, the offset and the group, whatever
+// changed: a byte of a selected line, a line moved, the file cut short.
+// It also checks that without locations the whole file is read and its
+// hash checked, so that a change to a line that was not selected is
+// refused there while the located path, which does not read it, exports.
+func TestExportLocatedChanged(t *testing.T) {
+	traces, sel := locatedFixture(t, 100)
+	b, err := os.ReadFile(traces)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r0 := sel.Records[0]
+	l := r0.Location
+	line := b[l.Offset : l.Offset+int64(l.Len)]
+	write := func(data []byte) string {
+		name := filepath.Join(t.TempDir(), "traces.jsonl")
+		if err := os.WriteFile(name, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return name
+	}
+	// A letter of r0's text in the other case ("<think>" becomes
+	// "<tHink>"): the line is as valid as before, only the checksum tells.
+	flipped := slices.Clone(b)
+	j := bytes.Index(line, []byte(`"text":"<think>`))
+	if j < 0 {
+		t.Fatalf("r0's line has no text starting <think>: %.200s", line)
+	}
+	flipped[l.Offset+int64(j)+10] ^= 0x20
+	// One more line before it: every later line moves.
+	firstEnd := bytes.IndexByte(b, '\n') + 1
+	secondEnd := firstEnd + bytes.IndexByte(b[firstEnd:], '\n') + 1
+	extra := strings.Replace(string(b[firstEnd:secondEnd]), `"id":"`, `"id":"new-`, 1)
+	extra = strings.Replace(extra, `"item":{"id":"`, `"item":{"id":"new-`, 1)
+	moved := slices.Concat(b[:firstEnd], []byte(extra), b[firstEnd:])
+	// Another record pointing at r0's line.
+	other := &filter.Selection{Header: sel.Header, Records: slices.Clone(sel.Records)}
+	other.Records[1].Location = l
+	beyond := &filter.Selection{Header: sel.Header, Records: slices.Clone(sel.Records)}
+	beyond.Records[0].Location.Offset = int64(len(b)) + 10
+	for _, tc := range []struct {
+		name   string
+		sel    *filter.Selection
+		traces string
+		want   string
+		at     int64
+		id     string
+	}{
+		{"bad crc", sel, write(flipped), "another CRC-32C", l.Offset, r0.ID},
+		{"moved", sel, write(moved), "", 0, ""},
+		{"cut short", sel, write(b[:l.Offset+int64(l.Len)-5]), "the file ends at byte", l.Offset, r0.ID},
+		{"no newline after", sel, write(b[:l.Offset+int64(l.Len)]), "the file ends at byte", l.Offset, r0.ID},
+		{"other id there", other, traces, fmt.Sprintf("the line there is group %q", r0.ID), l.Offset, other.Records[1].ID},
+		{"beyond the end", beyond, traces, fmt.Sprintf("the file ends at byte %d", len(b)), int64(len(b)) + 10, r0.ID},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := exportFiles(t, tc.sel, tc.traces, nil)
+			if !errors.Is(err, filter.ErrTracesChanged) || !strings.Contains(err.Error(), tc.want) ||
+				!strings.HasPrefix(err.Error(), "filter: "+tc.traces+": group ") || !strings.Contains(err.Error(), "re-run score") {
+				t.Fatalf("got %v, want an error with %q wrapping ErrTracesChanged", err, tc.want)
+			}
+			if tc.id != "" && !strings.Contains(err.Error(), fmt.Sprintf("group %q at byte %d:", tc.id, tc.at)) {
+				t.Errorf("error %q does not name group %s at byte %d", err, tc.id, tc.at)
+			}
+		})
+	}
+
+	// A line that was not selected, changed: the located path does not
+	// read it; the full read hashes it.
+	kept := sel.IDs()
+	var free int64 = -1
+	for off := int64(firstEnd); off < int64(len(b)); {
+		end := off + int64(bytes.IndexByte(b[off:], '\n'))
+		var g struct{ ID string }
+		json.Unmarshal(b[off:end], &g)
+		if j := bytes.Index(b[off:end], []byte(`"text":"<think>`)); !kept[g.ID] && j >= 0 {
+			free = off + int64(j) + 10
+			break
+		}
+		off = end + 1
+	}
+	if free < 0 {
+		t.Fatal("every group was selected")
+	}
+	unselected := slices.Clone(b)
+	unselected[free] ^= 0x20
+	name := write(unselected)
+	if _, _, err := exportFiles(t, sel, name, nil); err != nil {
+		t.Errorf("located, a change to a line not selected: %v", err)
+	}
+	_, _, err = exportFiles(t, withoutLocations(sel), name, nil)
+	if err == nil || !strings.Contains(err.Error(), "has SHA-256") || errors.Is(err, filter.ErrTracesChanged) {
+		t.Errorf("without locations: %v, want the hash check's error", err)
+	}
+}
+
+// TestExportLocatedEarlyError checks that an error in the file's first
+// selected line ends Export, with many batches still to read (batches of
+// one line each), rather than leaving it waiting on its goroutines.
+func TestExportLocatedEarlyError(t *testing.T) {
+	traces, sel := locatedFixture(t, 200)
+	first := slices.MinFunc(sel.Records, func(a, b filter.Record) int { return cmp.Compare(a.Location.Offset, b.Location.Offset) })
+	b, err := os.ReadFile(traces)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[first.Location.Offset+5] ^= 1 // in the id: a checksum mismatch
+	bad := filepath.Join(t.TempDir(), "traces.jsonl")
+	if err := os.WriteFile(bad, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer filter.SetReadSizes(1, 0)()
+	if _, _, err := exportFiles(t, sel, bad, nil); !errors.Is(err, filter.ErrTracesChanged) || !strings.Contains(err.Error(), fmt.Sprintf("group %q at byte %d", first.ID, first.Location.Offset)) {
+		t.Errorf("got %v, want the first line's checksum error", err)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"os"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/labelfree/labelfree/score"
 )
 
 // FileVersion is the version of the selection file format that this
@@ -147,6 +149,11 @@ type Record struct {
 	// overall for Global and an overall Random. Random ranks by its
 	// random key.
 	Rank int `json:"rank"`
+	// Location is where the group's line is in the trace file, copied
+	// from the score file's record; the zero Location when the score file
+	// has none. Export reads the lines of a selection whose records all
+	// have one directly (see Export).
+	Location score.Location `json:"location,omitzero"`
 }
 
 // Selection is a selection file in memory: a header and the kept groups,
@@ -197,8 +204,8 @@ type headerJSON struct {
 	Header
 }
 
-// recordJSON reads a record line; u and tie are pointers to tell an
-// absent number from 0.
+// recordJSON reads a record line; u, tie and the location's fields are
+// pointers to tell an absent number from 0.
 type recordJSON struct {
 	ID        string   `json:"id"`
 	Class     string   `json:"class"`
@@ -206,28 +213,46 @@ type recordJSON struct {
 	U         *float64 `json:"u"`
 	Tie       *float64 `json:"tie"`
 	Rank      int      `json:"rank"`
+	Location  *struct {
+		Offset *int64  `json:"offset"`
+		Len    *int    `json:"len"`
+		CRC32C *uint32 `json:"crc32c"`
+	} `json:"location"`
 }
 
-// encode returns the selection file's bytes.
-func (s *Selection) encode() ([]byte, error) {
+// check reports the first record the header contradicts; checkIDs false
+// skips the check for duplicate ids, for records that had it.
+func (s *Selection) check(checkIDs bool) error {
+	var seen map[string]struct{}
+	if checkIDs {
+		seen = make(map[string]struct{}, len(s.Records))
+	}
+	for i := range s.Records {
+		r := &s.Records[i]
+		if err := r.check(&s.Header); err != nil {
+			return fmt.Errorf("filter: record %d: %w", i, err)
+		}
+		if seen != nil {
+			if _, dup := seen[r.ID]; dup {
+				return fmt.Errorf("filter: record %d: %w %q", i, ErrDuplicateID, r.ID)
+			}
+			seen[r.ID] = struct{}{}
+		}
+	}
+	return nil
+}
+
+// encode writes the selection file's lines to w, a record at a time.
+func (s *Selection) encode(w io.Writer) error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(headerJSON{Labelfree: fileMagic, Version: FileVersion, Header: s.Header}); err != nil {
-		return nil, fmt.Errorf("filter: header: %w", err)
+		return fmt.Errorf("filter: header: %w", err)
 	}
-	seen := make(map[string]struct{}, len(s.Records))
-	var b []byte
+	b := buf.Bytes()
 	for i := range s.Records {
 		r := &s.Records[i]
-		if err := r.check(&s.Header); err != nil {
-			return nil, fmt.Errorf("filter: record %d: %w", i, err)
-		}
-		if _, dup := seen[r.ID]; dup {
-			return nil, fmt.Errorf("filter: record %d: %w %q", i, ErrDuplicateID, r.ID)
-		}
-		seen[r.ID] = struct{}{}
-		b = b[:0]
 		b = append(b, `{"id":`...)
 		b = appendString(b, r.ID)
 		b = append(b, `,"class":`...)
@@ -242,23 +267,79 @@ func (s *Selection) encode() ([]byte, error) {
 		}
 		b = append(b, `,"rank":`...)
 		b = strconv.AppendInt(b, int64(r.Rank), 10)
+		if l := r.Location; l != (score.Location{}) {
+			b = l.AppendJSON(append(b, `,"location":`...))
+		}
 		b = append(b, "}\n"...)
-		buf.Write(b)
+		if len(b) >= 64<<10 || i == len(s.Records)-1 {
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+			b = b[:0]
+		}
 	}
-	return buf.Bytes(), nil
+	if len(s.Records) == 0 {
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// appendString appends s as a JSON string without HTML escaping.
+// appendString appends s as a JSON string, as encoding/json writes it
+// with HTML escaping off: the quote, the backslash and control characters
+// escaped (\n, \r, \t, \b, \f, else \u00xx), bytes that are not UTF-8
+// as \ufffd, U+2028 and U+2029 as \u2028 and \u2029, anything else as
+// it is.
 func appendString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s) // a string always encodes
-	if bytes.IndexByte(q, '\\') < 0 {
-		return append(b, q...)
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, `\b`...)
+			case '\f':
+				b = append(b, `\f`...)
+			case '\n':
+				b = append(b, `\n`...)
+			case '\r':
+				b = append(b, `\r`...)
+			case '\t':
+				b = append(b, `\t`...)
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)
-	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})...)
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // check reports a record that the header contradicts.
@@ -276,6 +357,8 @@ func (r *Record) check(h *Header) error {
 		return fmt.Errorf("group %q: non-finite score %v, %v", r.ID, r.U, r.Tie)
 	case r.Estimator == "" && (r.U != 0 || r.Tie != 0):
 		return fmt.Errorf("group %q: a score without an estimator", r.ID)
+	case r.Location != (score.Location{}) && (r.Location.Offset < 1 || r.Location.Len < 1):
+		return fmt.Errorf("group %q: location at byte %d of length %d: both must be positive", r.ID, r.Location.Offset, r.Location.Len)
 	}
 	return nil
 }
@@ -288,22 +371,24 @@ func finite(x float64) bool { return x-x == 0 }
 // and strategy, so rewriting it with the same inputs writes the same bytes.
 // It returns an error, and writes nothing, for a record the header
 // contradicts (a class missing, another estimator, a rank below 1, a score
-// without an estimator) or a duplicate id.
-func WriteFile(name string, s *Selection) error {
-	b, err := s.encode()
-	if err != nil {
+// without an estimator), a Location with an offset or length below 1, or a
+// duplicate id.
+func WriteFile(name string, s *Selection) error { return writeFile(name, s, true) }
+
+// writeFile is WriteFile; checkIDs false skips the check for duplicate
+// ids, for a selection made from a score.Reader's records.
+func writeFile(name string, s *Selection, checkIDs bool) error {
+	if err := s.check(checkIDs); err != nil {
 		return err
 	}
-	return writeAtomic(name, true, func(w io.Writer) error {
-		_, err := w.Write(b)
-		return err
-	})
+	return writeAtomic(name, true, s.encode)
 }
 
 // ReadFile reads the selection file name, checking every line: the
 // header's magic and version; each record's JSON, id (non-empty, not seen
-// before), class, rank, and that its estimator is the header's and its
-// score present exactly when there is an estimator. Every error names the
+// before), class, rank, location (when there is one: every field given,
+// offset and length positive), and that its estimator is the header's and
+// its score present exactly when there is an estimator. Every error names the
 // file and line (a *LineError). It does not check the header's Summary
 // against the records.
 func ReadFile(name string) (*Selection, error) {
@@ -380,6 +465,16 @@ func read(r io.Reader, name string) (*Selection, error) {
 		}
 		if rj.U != nil {
 			rec.U, rec.Tie = *rj.U, *rj.Tie
+		}
+		if l := rj.Location; l != nil {
+			if l.Offset == nil || l.Len == nil || l.CRC32C == nil {
+				return nil, errorf("group %q: a location needs offset, len and crc32c", rj.ID)
+			}
+			rec.Location = score.Location{Offset: *l.Offset, Len: *l.Len, CRC32C: *l.CRC32C}
+			if rec.Location == (score.Location{}) {
+				// Written out, even the zero Location is wrong.
+				return nil, errorf("group %q: location at byte 0 of length 0: both must be positive", rj.ID)
+			}
 		}
 		if err := rec.check(&s.Header); err != nil {
 			return nil, errorf("%w", err)

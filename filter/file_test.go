@@ -46,6 +46,47 @@ func TestSelectionRoundTrip(t *testing.T) {
 	}
 }
 
+// TestSelectionLocations checks that Select copies each record's Location
+// to the selection, and that a selection file keeps it.
+func TestSelectionLocations(t *testing.T) {
+	recs := handRecords()
+	for i := range recs {
+		recs[i].Location = score.Location{Offset: int64(1000 * (i + 1)), Len: 100 + i, CRC32C: uint32(7 * i)}
+	}
+	sel, err := filter.Select(&header, score.Records(recs), filter.Global{Estimator: "cocoa-ppl", Fraction: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]score.Location{}
+	for _, r := range recs {
+		byID[r.ID] = r.Location
+	}
+	for _, r := range sel.Records {
+		if r.Location != byID[r.ID] {
+			t.Errorf("group %s: location %+v, want %+v", r.ID, r.Location, byID[r.ID])
+		}
+	}
+	name := filepath.Join(t.TempDir(), "sel.jsonl")
+	if err := filter.WriteFile(name, sel); err != nil {
+		t.Fatal(err)
+	}
+	got, err := filter.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, sel) {
+		t.Errorf("read back\n%+v\nwrote\n%+v", got, sel)
+	}
+	b, _ := os.ReadFile(name)
+	if want := `"rank":1,"location":{"offset":`; !strings.Contains(string(b), want) {
+		t.Errorf("no %s in\n%s", want, b)
+	}
+	sel.Records[0].Location.Len = 0
+	if err := filter.WriteFile(name, sel); err == nil || !strings.Contains(err.Error(), "both must be positive") {
+		t.Errorf("a location of no bytes: %v", err)
+	}
+}
+
 // TestSelectionFormat pins the bytes of a small selection file.
 func TestSelectionFormat(t *testing.T) {
 	recs := handRecords()[:2] // u3, u1
@@ -84,6 +125,9 @@ func TestSelectionReadErrors(t *testing.T) {
 		{"rank 0", h + strings.Replace(r, `"rank":1`, `"rank":0`, 1), 2, "rank 0"},
 		{"no class", h + strings.Replace(r, `"class":"up"`, `"class":""`, 1), 2, "no class"},
 		{"no newline", h + strings.TrimSuffix(r, "\n"), 2, "no newline"},
+		{"location without crc", h + strings.Replace(r, `"rank":1`, `"rank":1,"location":{"offset":5,"len":3}`, 1), 2, "a location needs offset, len and crc32c"},
+		{"zero location", h + strings.Replace(r, `"rank":1`, `"rank":1,"location":{"offset":0,"len":0,"crc32c":0}`, 1), 2, "both must be positive"},
+		{"negative offset", h + strings.Replace(r, `"rank":1`, `"rank":1,"location":{"offset":-5,"len":3,"crc32c":0}`, 1), 2, "both must be positive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			name := filepath.Join(t.TempDir(), "sel.jsonl")

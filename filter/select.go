@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math/bits"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -18,12 +20,16 @@ import (
 	"github.com/labelfree/labelfree/uncertainty"
 )
 
-// entry is what Select keeps of an eligible group.
+// entry is what Select keeps of an eligible group. It holds no pointers
+// (the id is in selector.ids), so that a million of them cost the garbage
+// collector nothing to scan and appending them no write barriers.
 type entry struct {
-	id    string
-	class int32 // index into the classes, in sorted order once ranked
 	s     uncertainty.Score
 	key   uint64 // Random's key
+	idOff int64  // the id is selector.ids[idOff:idOff+idLen]
+	idLen int32
+	class int32 // index into the classes, in sorted order once ranked
+	loc   score.Location
 }
 
 // selector accumulates a score file's records for Select.
@@ -35,16 +41,21 @@ type selector struct {
 	total    []int // per class index: groups whose r0 answered it
 	eligible []int
 	entries  []entry
+	ids      []byte // the entries' ids, one after another
 	groups   int
 	excluded map[string]int
 }
 
+// id returns e's id, without copying it.
+func (sel *selector) id(e *entry) []byte { return sel.ids[e.idOff : e.idOff+int64(e.idLen)] }
+
 // Select makes the selection that s describes from the records of a score
 // file with header h, read once, in any order. It keeps one small entry
-// per eligible group (id, class, score) and sorts them, as the quantile
-// pass needs them all, plus each id to catch duplicates: memory grows with
-// the number of groups (about 100 bytes plus twice the id's length each),
-// not with the size of the score file.
+// per eligible group (id, class, score, location), as the quantile pass
+// needs them all, selects the kept ones in linear time and sorts those
+// (see the package comment), plus each id to catch duplicates: memory
+// grows with the number of groups (about 100 bytes plus twice the id's
+// length each), not with the size of the score file.
 //
 // A group is excluded, and counted in the Summary by reason, if r0's
 // answer was not parsed (ReasonUnparsable), if the strategy's estimator or
@@ -68,6 +79,11 @@ func selectRecords(h *score.Header, recs iter.Seq2[*score.Record, error], s Stra
 	if err != nil {
 		return nil, err
 	}
+	return sel.run(recs, checkIDs)
+}
+
+// run takes recs in and makes the selection; checkIDs as selectRecords.
+func (sel *selector) run(recs iter.Seq2[*score.Record, error], checkIDs bool) (*Selection, error) {
 	var seen map[string]struct{}
 	if checkIDs {
 		seen = make(map[string]struct{})
@@ -112,6 +128,21 @@ func newSelector(h *score.Header, s Strategy) (*selector, error) {
 	}, nil
 }
 
+// needs returns the estimators whose scores the strategy reads: its own
+// and its gates'.
+func (sel *selector) needs() []string {
+	var need []string
+	if sel.sp.estimator != "" {
+		need = append(need, sel.sp.estimator)
+	}
+	for _, g := range sel.sp.gates {
+		if !slices.Contains(need, g.Estimator) {
+			need = append(need, g.Estimator)
+		}
+	}
+	return need
+}
+
 // score returns r's score under name; ok is false if the estimator
 // reported an error for r.
 func (sel *selector) score(r *score.Record, name string) (s uncertainty.Score, ok bool, err error) {
@@ -142,7 +173,7 @@ func (sel *selector) add(r *score.Record) error {
 		sel.eligible = append(sel.eligible, 0)
 	}
 	sel.total[ci]++
-	e := entry{id: r.ID, class: ci}
+	e := entry{class: ci, loc: r.Location}
 	scored := true
 	if sel.sp.estimator != "" {
 		s, ok, err := sel.score(r, sel.sp.estimator)
@@ -171,6 +202,14 @@ func (sel *selector) add(r *score.Record) error {
 	if sel.sp.kind == random {
 		e.key = randomKey(sel.sp.seed, r.ID)
 	}
+	e.idOff, e.idLen = int64(len(sel.ids)), int32(len(r.ID))
+	if len(sel.entries) == cap(sel.entries) {
+		// Double: append grows big slices by a quarter, which copies the
+		// entries about four times over in all, instead of once.
+		sel.entries = slices.Grow(sel.entries, max(len(sel.entries), 1024))
+		sel.ids = slices.Grow(sel.ids, max(len(sel.ids), 16<<10))
+	}
+	sel.ids = append(sel.ids, r.ID...)
 	sel.eligible[ci]++
 	sel.entries = append(sel.entries, e)
 	return nil
@@ -213,6 +252,7 @@ func (sel *selector) finish() *Selection {
 
 	byKey := sp.kind == random
 	perClass := sp.perClass
+	ids := sel.ids
 	// One comparison function with value parameters and no calls through
 	// function values, so that sorting allocates nothing.
 	less := func(a, b entry) int {
@@ -226,15 +266,32 @@ func (sel *selector) finish() *Selection {
 		} else if c := uncertainty.Compare(a.s, b.s); c != 0 {
 			return c
 		}
-		return strings.Compare(a.id, b.id)
+		return bytes.Compare(ids[a.idOff:a.idOff+int64(a.idLen)], ids[b.idOff:b.idOff+int64(b.idLen)])
 	}
-	slices.SortFunc(sel.entries, less)
 
+	// Only the kept entries need their order: they are selected, in
+	// linear time, then sorted (the order of the rest is never used).
 	kept := make([]int, len(names))
 	thresholds := make([]*float64, len(names))
-	var recs []Record
+	var counts []int
+	size := 0
+	if sp.perClass {
+		counts = sel.classCounts(names, eligible)
+		groupByClass(sel.entries, eligible)
+		start := 0
+		for c, k := range counts {
+			es := sel.entries[start : start+eligible[c]]
+			start += eligible[c]
+			sortSmallest(es, k, less)
+			size += k
+		}
+	} else {
+		size = sel.overallCount()
+		sortSmallest(sel.entries, size, less)
+	}
+	recs := make([]Record, 0, size)
 	keep := func(e *entry, r int) {
-		rec := Record{ID: e.id, Class: names[e.class], Rank: r}
+		rec := Record{ID: string(sel.id(e)), Class: names[e.class], Rank: r, Location: e.loc}
 		if sp.estimator != "" {
 			rec.Estimator, rec.U, rec.Tie = sp.estimator, e.s.Value, e.s.Tiebreak
 		}
@@ -242,7 +299,6 @@ func (sel *selector) finish() *Selection {
 		kept[e.class]++
 	}
 	if sp.perClass {
-		counts := sel.classCounts(names, eligible)
 		start := 0
 		for c := range names {
 			es := sel.entries[start : start+eligible[c]]
@@ -256,7 +312,7 @@ func (sel *selector) finish() *Selection {
 			}
 		}
 	} else {
-		k := sel.overallCount()
+		k := size
 		for i := range k {
 			keep(&sel.entries[i], i+1)
 		}
@@ -293,6 +349,82 @@ func (sel *selector) finish() *Selection {
 		Summary: sum,
 	}
 	return &Selection{Header: h, Records: recs}
+}
+
+// groupByClass reorders es so that the entries of each class c, counts[c]
+// of them, come together in class order, in linear time (American flag
+// sort; the order within a class is left as it comes).
+func groupByClass(es []entry, counts []int) {
+	next := make([]int, len(counts)) // where class c's next entry goes
+	end := make([]int, len(counts))
+	off := 0
+	for c, n := range counts {
+		next[c] = off
+		off += n
+		end[c] = off
+	}
+	for c := range counts {
+		for next[c] < end[c] {
+			e := es[next[c]]
+			if int(e.class) == c {
+				next[c]++
+				continue
+			}
+			d := e.class
+			es[next[c]], es[next[d]] = es[next[d]], e
+			next[d]++
+		}
+	}
+}
+
+// sortSmallest reorders s so that s[:k] holds its k smallest elements by
+// cmp, in order; the order of s[k:] is unspecified. cmp must be a total
+// order without ties between distinct elements (ids break them). It
+// selects with quickselect (median of three pivots, falling back to
+// sorting if the pivots keep being bad) and then sorts s[:k]: O(n + k log
+// k) against sorting all of s.
+func sortSmallest(s []entry, k int, cmp func(a, b entry) int) {
+	if k <= 0 {
+		return
+	}
+	lo, hi := 0, len(s) // s[:lo] are all below s[lo:], s[hi:] all above
+	for budget := 2*bits.Len(uint(len(s))) + 4; k > lo && k < hi && hi-lo > 16; budget-- {
+		if budget == 0 {
+			break
+		}
+		// The median of the first, middle and last as the pivot, moved to
+		// the end.
+		m := lo + (hi-lo)/2
+		a, b, c := lo, m, hi-1
+		if cmp(s[b], s[a]) < 0 {
+			a, b = b, a
+		}
+		if cmp(s[c], s[b]) < 0 {
+			b, c = c, b
+			if cmp(s[b], s[a]) < 0 {
+				b = a
+			}
+		}
+		s[b], s[hi-1] = s[hi-1], s[b]
+		p := s[hi-1]
+		i := lo
+		for j := lo; j < hi-1; j++ {
+			if cmp(s[j], p) < 0 {
+				s[i], s[j] = s[j], s[i]
+				i++
+			}
+		}
+		s[i], s[hi-1] = s[hi-1], s[i] // the pivot, in its place
+		if i < k {
+			lo = i + 1
+		} else {
+			hi = i
+		}
+	}
+	if lo < k && k < hi {
+		slices.SortFunc(s[lo:hi], cmp) // a few left, or bad pivots
+	}
+	slices.SortFunc(s[:k], cmp)
 }
 
 // classCounts returns how many groups each class keeps, for a per-class
@@ -344,13 +476,14 @@ func (sel *selector) overallCount() int {
 	case sp.fraction != 0:
 		return Size(sp.fraction, n)
 	case sp.threshold != nil:
-		t := *sp.threshold
-		k, _ := slices.BinarySearchFunc(sel.entries, t, func(e entry, t float64) int {
-			if e.s.Value <= t {
-				return -1
+		// The entries at or below the threshold are the first ones in
+		// the ranking's order, which compares Values first.
+		k := 0
+		for i := range sel.entries {
+			if sel.entries[i].s.Value <= *sp.threshold {
+				k++
 			}
-			return 1
-		})
+		}
 		return k
 	case sp.like != nil:
 		return min(sp.like.Kept, n)
@@ -374,6 +507,17 @@ func File(ctx context.Context, scores, out string, s Strategy) (*Selection, erro
 		return nil, err
 	}
 	h := r.Header()
+	sel, err := newSelector(&h, s)
+	if err != nil {
+		return nil, err
+	}
+	// Decode only the scores the strategy reads (every line is still
+	// checked in full).
+	if need := sel.needs(); len(need) > 0 {
+		if err := r.Keep(need...); err != nil {
+			return nil, err
+		}
+	}
 	recs := func(yield func(*score.Record, error) bool) {
 		n := 0
 		for rec, err := range r.All() {
@@ -387,7 +531,7 @@ func File(ctx context.Context, scores, out string, s Strategy) (*Selection, erro
 			}
 		}
 	}
-	sel, err := selectRecords(&h, recs, s, false)
+	res, err := sel.run(recs, false)
 	if err != nil {
 		return nil, err
 	}
@@ -396,10 +540,12 @@ func File(ctx context.Context, scores, out string, s Strategy) (*Selection, erro
 	if _, err := io.Copy(sum, f); err != nil {
 		return nil, fmt.Errorf("filter: read %s: %w", scores, err)
 	}
-	sel.Header.Scores = scores
-	sel.Header.ScoresSHA256 = hex.EncodeToString(sum.Sum(nil))
-	if err := WriteFile(out, sel); err != nil {
+	res.Header.Scores = scores
+	res.Header.ScoresSHA256 = hex.EncodeToString(sum.Sum(nil))
+	// The Reader refused duplicate ids: the records need no check for
+	// them.
+	if err := writeFile(out, res, false); err != nil {
 		return nil, err
 	}
-	return sel, nil
+	return res, nil
 }

@@ -8,3 +8,11 @@ func SetBatchBytes(n int) (restore func()) {
 	batchBytes = n
 	return func() { batchBytes = old }
 }
+
+// SetReadBatch sets the size of Reader.All's batches and returns a
+// function that restores it.
+func SetReadBatch(n int) (restore func()) {
+	old := readBatch
+	readBatch = n
+	return func() { readBatch = old }
+}

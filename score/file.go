@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/labelfree/labelfree/uncertainty"
@@ -80,6 +81,10 @@ type Record struct {
 	// Errors holds, by name, the error of each estimator that could not
 	// score the group. An estimator is in Scores or in Errors, never both.
 	Errors map[string]string
+	// Location is where the group's line is in the trace file, the zero
+	// Location when unknown (a score file written before locations were
+	// recorded, or a Record made in memory).
+	Location Location
 }
 
 // Score returns the score of the estimator called name, or an error: the
@@ -139,12 +144,19 @@ type (
 		Config       Settings `json:"config"`
 	}
 	recordJSON struct {
-		ID     string               `json:"id"`
-		Class  string               `json:"class"`
-		OK     bool                 `json:"ok"`
-		Label  string               `json:"label"`
-		Scores map[string]scoreJSON `json:"scores"`
-		Errors map[string]string    `json:"errors"`
+		ID       string               `json:"id"`
+		Class    string               `json:"class"`
+		OK       bool                 `json:"ok"`
+		Label    string               `json:"label"`
+		Scores   map[string]scoreJSON `json:"scores"`
+		Errors   map[string]string    `json:"errors"`
+		Location *locationJSON        `json:"location"`
+	}
+	// locationJSON has pointers to tell a missing field from 0.
+	locationJSON struct {
+		Offset *int64  `json:"offset"`
+		Len    *int    `json:"len"`
+		CRC32C *uint32 `json:"crc32c"`
 	}
 	scoreJSON struct {
 		U   *float64 `json:"u"`
@@ -180,6 +192,9 @@ func (r *Record) check(estimators []string) error {
 		return fmt.Errorf("group %q: ok but no class", r.ID)
 	case !r.OK && r.Class != "":
 		return fmt.Errorf("group %q: class %q but not ok", r.ID, r.Class)
+	}
+	if err := r.Location.check(false); err != nil {
+		return fmt.Errorf("group %q: %w", r.ID, err)
 	}
 	for name, s := range r.Scores {
 		if !slices.Contains(estimators, name) {
@@ -262,11 +277,13 @@ func headerLine(h *Header) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Write writes r's line. It is an error, and nothing is written, if r's id
-// was written before (ErrDuplicateID), or r does not fit the header: a
-// score or error for an estimator the header does not list, an estimator
-// with neither or both, a non-finite score, an empty error message, or OK
-// and Class at odds (a class without OK or OK without a class).
+// Write writes r's line, with its Location unless that is the zero
+// Location. It is an error, and nothing is written, if r's id was written
+// before (ErrDuplicateID), or r does not fit the header: a score or error
+// for an estimator the header does not list, an estimator with neither or
+// both, a non-finite score, an empty error message, OK and Class at odds
+// (a class without OK or OK without a class), or a Location with an offset
+// or length below 1.
 func (w *Writer) Write(r *Record) error {
 	if _, dup := w.seen[r.ID]; dup {
 		return fmt.Errorf("score: group %q: %w", r.ID, ErrDuplicateID)
@@ -321,6 +338,9 @@ func (w *Writer) Write(r *Record) error {
 		}
 		b = append(b, '}')
 	}
+	if l := r.Location; l != (Location{}) {
+		b = l.AppendJSON(append(b, `,"location":`...))
+	}
 	b = append(b, "}\n"...)
 	w.buf = b
 	if _, err := w.w.Write(b); err != nil {
@@ -347,20 +367,24 @@ const maxLine = 64 << 20
 // header's magic, version and estimators; each record's JSON, id
 // (non-empty, not seen before), and that every estimator of the header has
 // a finite score or a non-empty error, and nothing else. Every error names
-// the file and line (a *LineError). A Reader holds one line in memory at a
-// time, plus the ids seen. It is not safe for concurrent use.
+// the file and line (a *LineError). Next holds one line in memory at a
+// time, plus the ids seen; All decodes a few batches of lines ahead on
+// several goroutines. A Reader is not safe for concurrent use.
 type Reader struct {
-	br     *bufio.Reader
-	name   string
-	line   int
-	buf    []byte
-	header Header
-	seen   map[string]int // id → line
+	br      *bufio.Reader
+	name    string
+	line    int
+	buf     []byte
+	header  Header
+	dec     *decoder
+	seen    *idSet
+	keep    []bool // the estimators records carry, nil for all (see Keep)
+	stopped bool   // an All loop ended early, having read lines ahead
 }
 
 // NewReader reads the header line from r, a file called name in errors.
 func NewReader(r io.Reader, name string) (*Reader, error) {
-	sr := &Reader{br: bufio.NewReaderSize(r, 1<<16), name: name, seen: make(map[string]int)}
+	sr := &Reader{br: bufio.NewReaderSize(r, 1<<16), name: name, seen: newIDSet()}
 	line, err := sr.next()
 	if err == io.EOF {
 		sr.line = 1
@@ -383,7 +407,35 @@ func NewReader(r io.Reader, name string) (*Reader, error) {
 	if err := sr.header.check(); err != nil {
 		return nil, sr.errorf("header: %w", err)
 	}
+	sr.dec = newDecoder(sr.header.Estimators, nil)
 	return sr, nil
+}
+
+// Keep makes the records that Next and All return from now on carry the
+// scores and errors of the named estimators only, leaving the header's
+// others out of Record.Scores and Record.Errors: for a caller that reads
+// few of a big file's estimators (filter.File reads its strategy's), as
+// decoding the others is most of the cost of reading a line. Every line
+// is still checked in full, the estimators left out included. Keep with
+// no names keeps every estimator again. It returns an error, and changes
+// nothing, for a name the header does not list.
+func (r *Reader) Keep(names ...string) error {
+	if len(names) == 0 {
+		r.keep = nil
+		r.dec = newDecoder(r.header.Estimators, nil)
+		return nil
+	}
+	keep := make([]bool, len(r.header.Estimators))
+	for _, n := range names {
+		i := slices.Index(r.header.Estimators, n)
+		if i < 0 {
+			return fmt.Errorf("score: %s: Keep: estimator %q is not in the file (it has %s)", r.name, n, strings.Join(r.header.Estimators, ", "))
+		}
+		keep[i] = true
+	}
+	r.keep = keep
+	r.dec = newDecoder(r.header.Estimators, keep)
+	return nil
 }
 
 // Header returns the file's header.
@@ -427,35 +479,50 @@ func (r *Reader) next() ([]byte, error) {
 }
 
 func (r *Reader) unmarshal(line []byte, v any) error {
+	return unmarshalLine(r.name, r.line, line, v)
+}
+
+// unmarshalLine decodes line number n of the file name into v.
+func unmarshalLine(name string, n int, line []byte, v any) error {
 	if err := json.Unmarshal(line, v); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			return r.errorf("invalid JSON: %v", err)
+			return &LineError{File: name, Line: n, Err: fmt.Errorf("invalid JSON: %v", err)}
 		}
-		return r.errorf("%v", err)
+		return &LineError{File: name, Line: n, Err: err}
 	}
 	return nil
 }
 
+// errStopped is Next's error after an All loop that ended early.
+var errStopped = errors.New("score: Next after an All loop that ended early (All reads ahead)")
+
 // Next returns the next record, or io.EOF after the last. The record is
 // the caller's to keep.
 func (r *Reader) Next() (*Record, error) {
+	if r.stopped {
+		return nil, errStopped
+	}
 	line, err := r.next()
 	if err != nil {
 		return nil, err
 	}
-	rec, err := r.decodeRecord(line)
-	if err != nil {
+	rec := new(Record)
+	if err := r.dec.record(rec, r.name, r.line, line); err != nil {
 		return nil, err
 	}
-	if err := rec.check(r.header.Estimators); err != nil {
-		return nil, r.errorf("%w", err)
+	if err := r.checkID(rec.ID, r.line); err != nil {
+		return nil, err
 	}
-	if first, dup := r.seen[rec.ID]; dup {
-		return nil, r.errorf("%w %q (first on line %d)", ErrDuplicateID, rec.ID, first)
-	}
-	r.seen[rec.ID] = r.line
 	return rec, nil
+}
+
+// checkID reports an id seen before, and records it as on line n.
+func (r *Reader) checkID(id string, n int) error {
+	if first, dup := r.seen.add(id, n); dup {
+		return &LineError{File: r.name, Line: n, Err: fmt.Errorf("%w %q (first on line %d)", ErrDuplicateID, id, first)}
+	}
+	return nil
 }
 
 // ReadFile reads a whole score file into memory. For files too big for

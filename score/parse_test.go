@@ -73,6 +73,9 @@ func TestParseRecordRoundTrip(t *testing.T) {
 			}
 			rec.Scores[n] = uncertainty.Score{Value: randomFloat(rng), Tiebreak: randomFloat(rng)}
 		}
+		if rng.IntN(2) == 0 {
+			rec.Location = Location{Offset: 1 + rng.Int64N(math.MaxInt64), Len: 1 + rng.IntN(math.MaxInt), CRC32C: rng.Uint32()}
+		}
 		var buf bytes.Buffer
 		w, err := NewWriter(&buf, &h)
 		if err != nil {
@@ -84,7 +87,7 @@ func TestParseRecordRoundTrip(t *testing.T) {
 		_, line, _ := strings.Cut(buf.String(), "\n")
 		line = strings.TrimSuffix(line, "\n")
 		var fast Record
-		if !parseRecord([]byte(line), &fast) {
+		if !newDecoder(names, nil).parse([]byte(line), &fast) {
 			t.Fatalf("fast path refused %s", line)
 		}
 		slow, err := viaJSON([]byte(line))
@@ -97,8 +100,9 @@ func TestParseRecordRoundTrip(t *testing.T) {
 	}
 }
 
-// FuzzParseRecord checks that whenever the fast path accepts a line,
-// encoding/json accepts it too and decodes the same record.
+// FuzzParseRecord checks that whenever the fast path (decoder.parse)
+// accepts a line, encoding/json accepts it too and decodes the same
+// record.
 func FuzzParseRecord(f *testing.F) {
 	for _, s := range []string{
 		`{"id":"q1","class":"up","ok":true,"label":"down","scores":{"cocoa-ppl":{"u":0.1,"tie":0.3333333333333333},"msp":{"u":-0,"tie":1e-300}}}`,
@@ -106,12 +110,49 @@ func FuzzParseRecord(f *testing.F) {
 		`{"id":"\u00e9\ud800","class":"x","ok":true,"scores":{"a":{"u":1E+2,"tie":-0.5e-3}},"errors":{}}`,
 		`{"id":"a","class":"b","ok":true,"scores":{"a":{"u":01,"tie":0}}}`,
 		`{"id":"a","class":"b","ok":true,"scores":{"a":{"u":1e999,"tie":0}}}`,
+		`{"id":"q1","class":"up","ok":true,"scores":{"msp":{"u":1,"tie":0}},"location":{"offset":1234,"len":56,"crc32c":4294967295}}`,
+		`{"id":"q1","class":"up","ok":true,"scores":{"msp":{"u":1,"tie":0}},"location":{"offset":0,"len":0,"crc32c":0}}`,
+		`{"id":"q1","class":"up","ok":true,"scores":{"msp":{"u":1,"tie":0}},"location":{"offset":9223372036854775808,"len":1,"crc32c":4294967296}}`,
+		`{"id":"q1","class":"up","ok":true,"scores":{"m\u0073p":{"u":1,"tie":0}},"location":{"offset":01,"len":1,"crc32c":1}}`,
+		`{"id":"q1","class":"up","ok":true,"scores":{"cocoa-ppl":{"u":1e308,"tie":-0.5},"msp":{"u":1,"tie":0}},"errors":{"a":"x"}}`,
+		`{"id":"q1","class":"up","ok":true,"scores":{"cocoa-ppl":{"u":1e309,"tie":0},"msp":{"u":1,"tie":0},"a":{"u":10e307,"tie":0}}}`,
+		`{"id":"q1","class":"up","ok":true,"scores":{"cocoa-ppl":{"u":1,"tie":0},"msp":{"u":1,"tie":0}},"errors":{"a":"","cocoa-ppl":"y"}}`,
 	} {
 		f.Add([]byte(s))
 	}
+	// One decoder for every input, as a Reader has one for every line:
+	// what it interned from one line must not leak into another's record.
+	names := []string{"cocoa-ppl", "msp", "a"}
+	d := newDecoder(names, nil)
+	kept := newDecoder(names, []bool{false, true, false})
 	f.Fuzz(func(t *testing.T, line []byte) {
+		// Keeping msp only: whenever the line is good that way, it is good
+		// read in full, and the same but for the estimators left out.
+		var k Record
+		if kept.parse(line, &k) && k.check(kept.kept) == nil {
+			full, err := viaJSON(line)
+			if err != nil {
+				t.Fatalf("fast path keeping msp accepted %q, encoding/json: %v", line, err)
+			}
+			if err := full.check(names); err != nil {
+				t.Fatalf("fast path keeping msp accepted %q, Record.check: %v", line, err)
+			}
+			for _, n := range []string{"cocoa-ppl", "a"} {
+				delete(full.Scores, n)
+				delete(full.Errors, n)
+			}
+			if len(full.Scores) == 0 {
+				full.Scores = nil
+			}
+			if len(full.Errors) == 0 {
+				full.Errors = nil
+			}
+			if !reflect.DeepEqual(&k, full) {
+				t.Fatalf("%q\nkept %+v\njson %+v", line, k, *full)
+			}
+		}
 		var fast Record
-		if !parseRecord(line, &fast) {
+		if !d.parse(line, &fast) {
 			return
 		}
 		slow, err := viaJSON(line)

@@ -36,8 +36,9 @@ const chunk = 512
 // writes the score file out (see the package comment for the format and
 // how an interrupted run resumes). The trace file is decoded by a
 // TraceReader and groups are scored in chunks of 512 on c.Workers
-// goroutines, then written in the trace file's order; the file's bytes
-// depend on the trace file and c alone. An estimator's error on a group
+// goroutines, then written in the trace file's order, each record with
+// the Location of its group's line; the file's bytes depend on the trace
+// file and c alone. An estimator's error on a group
 // goes to the record's "errors"; File stops only for an unreadable trace
 // file (its *sampling.LineError names file and line), a group without
 // exactly one greedy trace (ErrNoGreedy), an Embedder error (a trace
@@ -95,7 +96,7 @@ func File(ctx context.Context, traces, out string, c *Config) (Stats, error) {
 		topN: settings.TopNEntropies, x: explainer{partial: settings.Part != uncertainty.Whole.String()},
 		st: Stats{Errors: make(map[string]int)},
 	}
-	if err := s.run(ctx, tr.All(ctx)); err != nil {
+	if err := s.run(ctx, tr.Lines(ctx)); err != nil {
 		return s.st, err
 	}
 	if err := bw.Flush(); err != nil {
@@ -131,24 +132,26 @@ type scorer struct {
 	st       Stats
 
 	src    []*sampling.Group
+	locs   []Location // src's lines in the trace file
 	groups []uncertainty.Group
 	scores []uncertainty.Score
 	errs   []error
 }
 
 // run scores the groups of seq, a chunk at a time.
-func (s *scorer) run(ctx context.Context, seq iter.Seq2[*sampling.Group, error]) error {
-	s.src = s.src[:0]
-	for g, err := range seq {
+func (s *scorer) run(ctx context.Context, seq iter.Seq2[TraceLine, error]) error {
+	s.src, s.locs = s.src[:0], s.locs[:0]
+	for l, err := range seq {
 		if err != nil {
 			return err
 		}
-		s.src = append(s.src, g)
+		s.src = append(s.src, l.Group)
+		s.locs = append(s.locs, l.Location)
 		if len(s.src) == chunk {
 			if err := s.chunk(ctx); err != nil {
 				return err
 			}
-			s.src = s.src[:0]
+			s.src, s.locs = s.src[:0], s.locs[:0]
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -186,7 +189,7 @@ func (s *scorer) chunk(ctx context.Context) error {
 	}
 	for i, g := range s.src {
 		r0 := &s.groups[i].Greedy
-		rec := Record{ID: g.Item.ID, OK: r0.OK, Label: g.Item.Label, Scores: make(map[string]uncertainty.Score, len(s.es))}
+		rec := Record{ID: g.Item.ID, OK: r0.OK, Label: g.Item.Label, Scores: make(map[string]uncertainty.Score, len(s.es)), Location: s.locs[i]}
 		if r0.OK {
 			rec.Class = r0.Answer
 		} else {
@@ -311,23 +314,6 @@ func UpToDate(out, traces string, c *Config) (bool, error) {
 		return false, err
 	}
 	return h.TracesSHA256 == sum, nil
-}
-
-// All returns the records of r as an iterator, for range loops: it yields
-// each record with a nil error, then stops; a read error is yielded once,
-// with a nil record, and ends the sequence.
-func (r *Reader) All() iter.Seq2[*Record, error] {
-	return func(yield func(*Record, error) bool) {
-		for {
-			rec, err := r.Next()
-			if err == io.EOF {
-				return
-			}
-			if !yield(rec, err) || err != nil {
-				return
-			}
-		}
-	}
 }
 
 // Records returns recs as an iterator of the form Reader.All yields, for

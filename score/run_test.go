@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -198,6 +199,45 @@ func TestFileHandComputed(t *testing.T) {
 	}
 	if got := recs[2].Scores["mte"]; got.Value != 0.5 {
 		t.Errorf("q3 mte with top-n entropies: %+v, want 0.5", got)
+	}
+}
+
+// TestFileLocations checks that every record of a score file locates its
+// group's line in the trace file: the bytes there have the record's
+// length and CRC-32C, make a whole line, and are the line of that group.
+func TestFileLocations(t *testing.T) {
+	defer score.SetBatchBytes(16 << 10)()
+	dir := t.TempDir()
+	traces := fakeTraces(t, t.Context(), dir, &samplingtest.Fake{Unparsable: 0.2}, 300, true)
+	out := filepath.Join(dir, "scores.jsonl")
+	if _, err := score.File(t.Context(), traces, out, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, recs, err := score.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(traces)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := int64(0)
+	for _, r := range recs {
+		l := r.Location
+		if l.Offset <= prev || l.Offset+int64(l.Len) >= int64(len(b)) {
+			t.Fatalf("group %s: location %+v out of order or out of the file", r.ID, l)
+		}
+		prev = l.Offset
+		line := b[l.Offset : l.Offset+int64(l.Len)]
+		if !l.Matches(line) || b[l.Offset-1] != '\n' || b[l.Offset+int64(l.Len)] != '\n' {
+			t.Fatalf("group %s: %+v is not a whole line with that checksum", r.ID, l)
+		}
+		if want := `{"id":` + strconv.Quote(r.ID) + `,`; !bytes.HasPrefix(line, []byte(want)) {
+			t.Fatalf("group %s: the line at %+v starts %.40s", r.ID, l, line)
+		}
+	}
+	if len(recs) != 300 {
+		t.Errorf("%d records", len(recs))
 	}
 }
 

@@ -28,7 +28,9 @@ import (
 //
 // With a Want function, a line whose id (read from its start, as a
 // sampling.Writer writes it) Want rejects is skipped without being
-// decoded or checked. A TraceReader is not safe for concurrent use.
+// decoded or checked. Lines gives each group with the Location of its line
+// (offset, length and CRC-32C), which File records in the score file. A
+// TraceReader is not safe for concurrent use.
 type TraceReader struct {
 	f       *os.File
 	name    string
@@ -88,12 +90,20 @@ func (r *TraceReader) Close() error { return r.f.Close() }
 
 // batch is a run of consecutive lines, decoded by a worker.
 type batch struct {
-	buf    []byte // the lines, each with its newline
-	lines  []int  // each line's number in the file
-	last   bool   // the file's last lines
+	buf    []byte  // the lines, each with its newline
+	lines  []int   // each line's number in the file
+	offs   []int64 // each line's offset in the file
+	last   bool    // the file's last lines
 	groups []*sampling.Group
+	locs   []Location
 	err    error
 	done   chan struct{}
+}
+
+// TraceLine is a group of a trace file and where its line is.
+type TraceLine struct {
+	Group    *sampling.Group
+	Location Location
 }
 
 // batchBytes is about how many bytes of lines go to one worker at a time
@@ -103,9 +113,22 @@ var batchBytes = 1 << 20
 // All returns the file's groups in order (those Want selects), then
 // stops; an error (a malformed line, a duplicate id, a read error or
 // ctx's) is yielded once with a nil group and ends the sequence. It can
-// be ranged over once.
+// be ranged over once, and only one of All and Lines can.
 func (r *TraceReader) All(ctx context.Context) iter.Seq2[*sampling.Group, error] {
 	return func(yield func(*sampling.Group, error) bool) {
+		for l, err := range r.Lines(ctx) {
+			if !yield(l.Group, err) {
+				return
+			}
+		}
+	}
+}
+
+// Lines is All with the Location of each group's line: its offset, its
+// length without the newline, and its CRC-32C. An error is yielded with a
+// zero TraceLine.
+func (r *TraceReader) Lines(ctx context.Context) iter.Seq2[TraceLine, error] {
+	return func(yield func(TraceLine, error) bool) {
 		// On the way out, stop the goroutines and wait for them, so that
 		// none outlives the loop.
 		var wg sync.WaitGroup
@@ -135,27 +158,27 @@ func (r *TraceReader) All(ctx context.Context) iter.Seq2[*sampling.Group, error]
 			select {
 			case <-b.done:
 			case <-ctx.Done():
-				yield(nil, fmt.Errorf("score: %w", context.Cause(ctx)))
+				yield(TraceLine{}, fmt.Errorf("score: %w", context.Cause(ctx)))
 				return
 			}
 			for i, g := range b.groups {
 				if first, dup := seen[g.Item.ID]; dup {
 					err := &sampling.LineError{File: r.name, Line: b.lines[i], Err: fmt.Errorf("%w %q (first on line %d)", sampling.ErrDuplicateID, g.Item.ID, first)}
-					yield(nil, err)
+					yield(TraceLine{}, err)
 					return
 				}
 				seen[g.Item.ID] = b.lines[i]
-				if !yield(g, nil) {
+				if !yield(TraceLine{Group: g, Location: b.locs[i]}, nil) {
 					return
 				}
 			}
 			if b.err != nil {
-				yield(nil, b.err)
+				yield(TraceLine{}, b.err)
 				return
 			}
 		}
 		if err := <-readErr; err != nil {
-			yield(nil, err)
+			yield(TraceLine{}, err)
 			return
 		}
 		r.done = true
@@ -166,6 +189,7 @@ func (r *TraceReader) All(ctx context.Context) iter.Seq2[*sampling.Group, error]
 // worker and to pending in order.
 func (r *TraceReader) split(ctx context.Context, pending, work chan<- *batch) error {
 	line := 1
+	off := int64(len(r.hline)) // the next line's offset
 	size := batchBytes
 	newBatch := func() *batch {
 		return &batch{buf: make([]byte, 0, size+size/4), done: make(chan struct{})}
@@ -213,6 +237,7 @@ func (r *TraceReader) split(ctx context.Context, pending, work chan<- *batch) er
 			return fmt.Errorf("score: read %s: %w", r.name, err)
 		}
 		line++
+		off += int64(len(l))
 		if r.want != nil {
 			if id, ok := lineID(l); ok && !r.want(id) {
 				continue
@@ -220,6 +245,7 @@ func (r *TraceReader) split(ctx context.Context, pending, work chan<- *batch) er
 		}
 		b.buf = append(b.buf, l...)
 		b.lines = append(b.lines, line)
+		b.offs = append(b.offs, off-int64(len(l)))
 		if len(b.buf) >= size {
 			if err := send(); err != nil {
 				return err
@@ -231,8 +257,15 @@ func (r *TraceReader) split(ctx context.Context, pending, work chan<- *batch) er
 	}
 }
 
-// decode decodes b's lines with a sampling.Reader behind the header line.
+// decode decodes b's lines with a sampling.Reader behind the header line,
+// and takes their Locations.
 func (r *TraceReader) decode(b *batch) {
+	rest := b.buf
+	for _, off := range b.offs {
+		n := bytes.IndexByte(rest, '\n') // every line of a batch has its newline
+		b.locs = append(b.locs, LocationOf(off, rest[:n]))
+		rest = rest[n+1:]
+	}
 	if !b.last {
 		// A sampling.Reader takes invalid JSON on the last line for a
 		// line torn by a crash; only the file's last line may be one, so

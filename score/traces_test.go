@@ -2,6 +2,7 @@ package score_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -72,6 +73,53 @@ func TestTraceReader(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, wantOdd) {
 		t.Errorf("Want: %d groups, want %d", len(got), len(wantOdd))
+	}
+	checkLines(t, name, 3, nil, len(want))
+	checkLines(t, name, 2, odd, len(wantOdd))
+}
+
+// checkLines checks that the Locations of Lines are those of the lines of
+// the file name that hold the groups, found here by splitting the file.
+func checkLines(t *testing.T, name string, workers int, want func(string) bool, n int) {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each group line by id, with its offset.
+	at := map[string]score.Location{}
+	off := bytes.IndexByte(b, '\n') + 1
+	for off < len(b) {
+		end := off + bytes.IndexByte(b[off:], '\n')
+		var g struct{ ID string }
+		if err := json.Unmarshal(b[off:end], &g); err != nil {
+			t.Fatal(err)
+		}
+		at[g.ID] = score.LocationOf(int64(off), b[off:end])
+		off = end + 1
+	}
+	r, err := score.OpenTraces(name, workers, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got := 0
+	for l, err := range r.Lines(t.Context()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got++
+		id := l.Group.Item.ID
+		if l.Location != at[id] {
+			t.Errorf("group %s: location %+v, want %+v", id, l.Location, at[id])
+		}
+		line := b[l.Location.Offset : l.Location.Offset+int64(l.Location.Len)]
+		if !l.Location.Matches(line) || b[l.Location.Offset-1] != '\n' || b[l.Location.Offset+int64(l.Location.Len)] != '\n' {
+			t.Errorf("group %s: %+v is not a whole line of the file", id, l.Location)
+		}
+	}
+	if got != n {
+		t.Errorf("%d lines, want %d", got, n)
 	}
 }
 
