@@ -11,8 +11,8 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"sync"
 
+	"github.com/labelfree/labelfree/internal/ordered"
 	"github.com/labelfree/labelfree/sampling"
 	"github.com/labelfree/labelfree/score"
 )
@@ -54,7 +54,6 @@ type locBatch struct {
 	lines []int  // per group: how many lines it wrote
 	st    ExportStats
 	err   error
-	done  chan struct{}
 }
 
 // exportLocated is Export for a selection whose records all have a
@@ -86,58 +85,29 @@ func exportLocated(ctx context.Context, sel *Selection, traces string, sk *sink)
 	sk.st.Selected = len(recs)
 	lr := &lineReader{f: f, name: traces, size: fi.Size(), recs: recs, c: sk.c}
 
-	// On the way out, stop the goroutines (cancel) and then wait for
-	// them, so that none outlives the call.
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	workers := runtime.GOMAXPROCS(0)
-	// pending holds the batches in file order; at most workers*2 are in
-	// flight, which bounds memory.
-	pending := make(chan *locBatch, workers*2)
-	work := make(chan *locBatch)
-	wg.Go(func() {
-		defer close(pending)
-		defer close(work)
+	produce := func(emit func(*locBatch) bool) error {
 		for start := 0; start < len(order); {
 			end, size := start, 0
 			for end < len(order) && (end == start || size < readBatch) {
 				size += recs[order[end]].Location.Len
 				end++
 			}
-			b := &locBatch{recs: order[start:end], done: make(chan struct{})}
+			if !emit(&locBatch{recs: order[start:end]}) {
+				return nil
+			}
 			start = end
-			for _, ch := range []chan<- *locBatch{pending, work} {
-				select {
-				case ch <- b:
-				case <-ctx.Done():
-					return
-				}
-			}
 		}
-	})
-	for range workers {
-		wg.Go(func() {
-			w := lr.worker()
-			for b := range work {
-				if ctx.Err() == nil {
-					w.batch(b)
-				}
-				close(b.done)
-			}
-		})
+		return nil
 	}
-	for b := range pending {
-		select {
-		case <-b.done:
-		case <-ctx.Done():
-			return fmt.Errorf("filter: %w", context.Cause(ctx))
-		}
+	// Each goroutine has its own exporter and buffers.
+	work := func() func(*locBatch) { return lr.worker().batch }
+	var failed error
+	consume := func(b *locBatch) bool {
 		start := 0
 		for i, end := range b.ends {
 			if err := sk.add(recs[b.recs[i]].ID, b.out[start:end], b.lines[i]); err != nil {
-				return err
+				failed = err
+				return false
 			}
 			start = end
 		}
@@ -146,14 +116,13 @@ func exportLocated(ctx context.Context, sel *Selection, traces string, sk *sink)
 		sk.st.Duplicates += b.st.Duplicates
 		sk.st.EmptyText += b.st.EmptyText
 		sk.st.Unclosed += b.st.Unclosed
-		if b.err != nil {
-			return b.err
-		}
+		failed = b.err
+		return b.err == nil
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("filter: %w", context.Cause(ctx))
+	if err := ordered.Run(ctx, runtime.GOMAXPROCS(0), produce, work, consume); err != nil {
+		return fmt.Errorf("filter: %w", err)
 	}
-	return nil
+	return failed
 }
 
 // fileOrder returns the indexes of recs in the order of their lines in

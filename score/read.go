@@ -1,10 +1,13 @@
 package score
 
 import (
+	"context"
 	"io"
 	"iter"
 	"runtime"
 	"sync"
+
+	"github.com/labelfree/labelfree/internal/ordered"
 )
 
 // readBatch is about how many bytes of lines one of All's goroutines
@@ -13,13 +16,11 @@ var readBatch = 256 << 10
 
 // recBatch is a run of consecutive record lines, decoded by a worker.
 type recBatch struct {
-	buf     []byte // the lines, without newlines
-	ends    []int  // where each line ends in buf
-	first   int    // the first line's number
-	recs    []*Record
-	err     error // the first bad line's error
-	readErr error // the error that ended reading, after these lines
-	done    chan struct{}
+	buf   []byte // the lines, without newlines
+	ends  []int  // where each line ends in buf
+	first int    // the first line's number
+	recs  []*Record
+	err   error // the first bad line's error
 }
 
 // All returns the remaining records of r as an iterator, for range loops:
@@ -42,82 +43,68 @@ func (r *Reader) All() iter.Seq2[*Record, error] {
 			}
 		}
 		r.stopped = true // until the loop is done
-		var wg sync.WaitGroup
-		defer wg.Wait()
-		quit := make(chan struct{})
-		defer close(quit)
-		// pending holds the batches in file order; at most workers*2 are
-		// in flight, which bounds memory.
-		pending := make(chan *recBatch, workers*2)
-		work := make(chan *recBatch)
-		wg.Go(func() {
-			defer close(pending)
-			defer close(work)
-			r.split(quit, pending, work)
-		})
-		for range workers {
-			wg.Go(func() {
-				d := newDecoder(r.header.Estimators, r.keep)
-				for b := range work {
-					d.batch(r.name, b)
-					close(b.done)
-				}
-			})
-		}
-		for b := range pending {
-			<-b.done
+		stopped := false // the loop ended, or was given an error
+		consume := func(b *recBatch) bool {
 			for i, rec := range b.recs {
 				if err := r.checkID(rec.ID, b.first+i); err != nil {
 					yield(nil, err)
-					return
+					stopped = true
+					return false
 				}
 				if !yield(rec, nil) {
-					return
+					stopped = true
+					return false
 				}
 			}
-			switch {
-			case b.err != nil:
+			if b.err != nil {
 				yield(nil, b.err)
-				return
-			case b.readErr != nil:
-				yield(nil, b.readErr)
-				return
+				stopped = true
+				return false
 			}
+			return true
 		}
-		r.stopped = false // every line read has been yielded: at EOF
+		decoder := func() func(*recBatch) {
+			d := newDecoder(r.header.Estimators, r.keep)
+			return func(b *recBatch) { d.batch(r.name, b) }
+		}
+		err := ordered.Run(context.Background(), workers, r.split, decoder, consume)
+		switch {
+		case stopped:
+		case err != nil:
+			yield(nil, err)
+		default:
+			r.stopped = false // every line read has been yielded: at EOF
+		}
 	}
 }
 
 // bufs holds the line buffers of batches that have been decoded.
 var bufs = sync.Pool{New: func() any { return new([]byte) }}
 
-// split reads lines into batches, handing each to a worker and to pending
-// in order, until the end of the file, a read error or quit.
-func (r *Reader) split(quit <-chan struct{}, pending, work chan<- *recBatch) {
-	for eof := false; !eof; {
-		b := &recBatch{first: r.line + 1, done: make(chan struct{})}
+// split reads lines into batches and emits them, in order, until the end
+// of the file, a read error (returned after the lines before it) or emit
+// refuses.
+func (r *Reader) split(emit func(*recBatch) bool) error {
+	for {
+		b := &recBatch{first: r.line + 1}
 		b.buf = (*bufs.Get().(*[]byte))[:0]
+		var err error
 		for len(b.buf) < readBatch {
-			line, err := r.next()
-			if err != nil {
-				if err != io.EOF {
-					b.readErr = err
-				}
-				eof = true
+			var line []byte
+			if line, err = r.next(); err != nil {
 				break
 			}
 			b.buf = append(b.buf, line...)
 			b.ends = append(b.ends, len(b.buf))
 		}
-		if len(b.ends) == 0 && b.readErr == nil {
-			return
+		if len(b.ends) > 0 && !emit(b) {
+			return nil
 		}
-		for _, ch := range []chan<- *recBatch{pending, work} {
-			select {
-			case ch <- b:
-			case <-quit:
-				return
-			}
+		switch {
+		case err == io.EOF:
+			return nil
+		case err != nil:
+			return err
 		}
 	}
 }

@@ -14,8 +14,8 @@ import (
 	"iter"
 	"os"
 	"runtime"
-	"sync"
 
+	"github.com/labelfree/labelfree/internal/ordered"
 	"github.com/labelfree/labelfree/sampling"
 )
 
@@ -97,7 +97,6 @@ type batch struct {
 	groups []*sampling.Group
 	locs   []Location
 	err    error
-	done   chan struct{}
 }
 
 // TraceLine is a group of a trace file and where its line is.
@@ -129,55 +128,37 @@ func (r *TraceReader) All(ctx context.Context) iter.Seq2[*sampling.Group, error]
 // zero TraceLine.
 func (r *TraceReader) Lines(ctx context.Context) iter.Seq2[TraceLine, error] {
 	return func(yield func(TraceLine, error) bool) {
-		// On the way out, stop the goroutines and wait for them, so that
-		// none outlives the loop.
-		var wg sync.WaitGroup
-		defer wg.Wait()
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		// pending holds the batches in file order; the reader blocks
-		// when workers*2 are in flight, which bounds memory.
-		pending := make(chan *batch, r.workers*2)
-		work := make(chan *batch)
-		readErr := make(chan error, 1)
-		wg.Go(func() {
-			defer close(pending)
-			defer close(work)
-			readErr <- r.split(ctx, pending, work)
-		})
-		for range r.workers {
-			wg.Go(func() {
-				for b := range work {
-					r.decode(b)
-					close(b.done)
-				}
-			})
-		}
 		seen := make(map[string]int)
-		for b := range pending {
-			select {
-			case <-b.done:
-			case <-ctx.Done():
-				yield(TraceLine{}, fmt.Errorf("score: %w", context.Cause(ctx)))
-				return
-			}
+		stopped := false // the loop ended, or was given an error
+		consume := func(b *batch) bool {
 			for i, g := range b.groups {
 				if first, dup := seen[g.Item.ID]; dup {
-					err := &sampling.LineError{File: r.name, Line: b.lines[i], Err: fmt.Errorf("%w %q (first on line %d)", sampling.ErrDuplicateID, g.Item.ID, first)}
-					yield(TraceLine{}, err)
-					return
+					yield(TraceLine{}, &sampling.LineError{File: r.name, Line: b.lines[i], Err: fmt.Errorf("%w %q (first on line %d)", sampling.ErrDuplicateID, g.Item.ID, first)})
+					stopped = true
+					return false
 				}
 				seen[g.Item.ID] = b.lines[i]
 				if !yield(TraceLine{Group: g, Location: b.locs[i]}, nil) {
-					return
+					stopped = true
+					return false
 				}
 			}
 			if b.err != nil {
 				yield(TraceLine{}, b.err)
-				return
+				stopped = true
+				return false
 			}
+			return true
 		}
-		if err := <-readErr; err != nil {
+		produce := func(emit func(*batch) bool) error { return r.split(ctx, emit) }
+		err := ordered.Run(ctx, r.workers, produce, func() func(*batch) { return r.decode }, consume)
+		switch {
+		case stopped:
+			return
+		case ctx.Err() != nil:
+			yield(TraceLine{}, fmt.Errorf("score: %w", context.Cause(ctx)))
+			return
+		case err != nil:
 			yield(TraceLine{}, err)
 			return
 		}
@@ -185,32 +166,26 @@ func (r *TraceReader) Lines(ctx context.Context) iter.Seq2[TraceLine, error] {
 	}
 }
 
-// split reads the lines after the header into batches, handing each to a
-// worker and to pending in order.
-func (r *TraceReader) split(ctx context.Context, pending, work chan<- *batch) error {
+// split reads the lines after the header into batches and emits them, in
+// order, until the end of the file, a read error, or emit refuses.
+func (r *TraceReader) split(ctx context.Context, emit func(*batch) bool) error {
 	line := 1
 	off := int64(len(r.hline)) // the next line's offset
 	size := batchBytes
 	newBatch := func() *batch {
-		return &batch{buf: make([]byte, 0, size+size/4), done: make(chan struct{})}
+		return &batch{buf: make([]byte, 0, size+size/4)}
 	}
 	b := newBatch()
-	send := func() error {
+	// send emits b unless it is empty; false means stop.
+	send := func() bool {
 		if len(b.lines) == 0 {
-			return nil
+			return true
 		}
-		select {
-		case pending <- b:
-		case <-ctx.Done():
-			return nil
-		}
-		select {
-		case work <- b:
-		case <-ctx.Done():
-			return nil
+		if !emit(b) {
+			return false
 		}
 		b = newBatch()
-		return nil
+		return true
 	}
 	for {
 		l, err := r.br.ReadSlice('\n')
@@ -226,11 +201,12 @@ func (r *TraceReader) split(ctx context.Context, pending, work chan<- *batch) er
 		switch {
 		case err == io.EOF && len(l) == 0:
 			b.last = true
-			return send()
+			send()
+			return nil
 		case err == io.EOF:
 			line++
-			if err := send(); err != nil {
-				return err
+			if !send() {
+				return nil
 			}
 			return &sampling.LineError{File: r.name, Line: line, Err: fmt.Errorf("%w: no newline at the end", sampling.ErrTornLine)}
 		case err != nil:
@@ -246,12 +222,7 @@ func (r *TraceReader) split(ctx context.Context, pending, work chan<- *batch) er
 		b.buf = append(b.buf, l...)
 		b.lines = append(b.lines, line)
 		b.offs = append(b.offs, off-int64(len(l)))
-		if len(b.buf) >= size {
-			if err := send(); err != nil {
-				return err
-			}
-		}
-		if ctx.Err() != nil {
+		if len(b.buf) >= size && !send() || ctx.Err() != nil {
 			return nil
 		}
 	}
