@@ -5,7 +5,6 @@ import (
 	"image/color"
 	"math"
 	"strconv"
-	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -223,7 +222,7 @@ func estimatorFigure(a *Analysis) (*figure.Figure, error) {
 // share rated correct in each uncertainty quantile.
 func quantileFigure(a *Analysis, e *Estimator) (*figure.Figure, error) {
 	f := &figure.Figure{
-		Name:  "quantiles-" + fileName(e.Name),
+		Name:  "quantiles-" + figure.FileName(e.Name),
 		Title: fmt.Sprintf("Expert ratings by uncertainty quantile of %s", e.Name),
 		Caption: fmt.Sprintf("The %d rated items %s scored, cut into %d groups by uncertainty (1 = least uncertain). "+
 			"Left: each item's mean soundness over its annotators (grey) and the group's mean (blue). Right: the share of "+
@@ -296,17 +295,4 @@ func quantileFigure(a *Analysis, e *Estimator) (*figure.Figure, error) {
 	}
 	f.Panels = []*plot.Plot{left, right}
 	return f, nil
-}
-
-// fileName turns an estimator name into a safe file name part.
-func fileName(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_':
-			return r
-		case r >= 'A' && r <= 'Z':
-			return r - 'A' + 'a'
-		}
-		return '_'
-	}, s)
 }

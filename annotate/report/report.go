@@ -62,13 +62,12 @@ func Write(ctx context.Context, dir string, a *Analysis, o *Options) error {
 	if o == nil {
 		o = &Options{}
 	}
-	seen := map[string]string{}
+	var names []string
 	for _, e := range a.Estimators {
-		f := fileName(e.Name)
-		if other, dup := seen[f]; dup {
-			return fmt.Errorf("report: estimators %q and %q would share the file name %q", other, e.Name, f)
-		}
-		seen[f] = e.Name
+		names = append(names, e.Name)
+	}
+	if err := figure.CheckFileNames(names); err != nil {
+		return fmt.Errorf("report: estimators: %w", err)
 	}
 	write := func(name string, b []byte) error {
 		if ctx.Err() != nil {

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"image/color"
-	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -154,7 +153,7 @@ func distributionFigure(a *eval.Analysis, e *eval.EstimatorAnalysis) (*figure.Fi
 	p.Legend.YOffs = -vg.Points(6)
 	p.Add(plotter.NewGrid())
 	return &figure.Figure{
-		Name: "uncertainty-" + fileName(e.Name),
+		Name: "uncertainty-" + figure.FileName(e.Name),
 		Caption: fmt.Sprintf("Distribution of %s per r0 answer class; box = quartiles, line = median, whiskers = 1.5 IQR, dots = outliers.",
 			e.Name),
 		Panels: []*plot.Plot{p}, Width: 8 * vg.Inch, Height: 5 * vg.Inch,
@@ -205,7 +204,7 @@ func addLine(p *plot.Plot, xys plotter.XYs, legend string, c color.Color, dashes
 func retentionFigure(a *eval.Analysis, e *eval.EstimatorAnalysis, metric string) (*figure.Figure, error) {
 	xLabel := "retained fraction q (share of eligible groups asked for)"
 	var panels []*plot.Plot
-	f := &figure.Figure{Name: "retention-" + metric + "-" + fileName(e.Name), Height: 4.5 * vg.Inch}
+	f := &figure.Figure{Name: "retention-" + metric + "-" + figure.FileName(e.Name), Height: 4.5 * vg.Inch}
 	switch metric {
 	case "accuracy", "f1":
 		name := map[string]string{"accuracy": "Accuracy", "f1": "F1"}[metric]
@@ -357,20 +356,4 @@ func reliabilityFigure(a *eval.Analysis) (*figure.Figure, error) {
 		Caption: "Accuracy of r0 in each uncertainty bin, per estimator: a useful uncertainty gives a curve that falls from left to right.",
 		Panels:  []*plot.Plot{p}, Width: 9 * vg.Inch, Height: 5.5 * vg.Inch,
 	}, nil
-}
-
-// fileName turns an estimator name into a safe file name part.
-func fileName(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_':
-			b.WriteRune(r)
-		case r >= 'A' && r <= 'Z':
-			b.WriteRune(r - 'A' + 'a')
-		default:
-			b.WriteByte('_')
-		}
-	}
-	return b.String()
 }

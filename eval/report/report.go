@@ -65,8 +65,12 @@ func Write(ctx context.Context, dir string, a *eval.Analysis, o *Options) error 
 	if o == nil {
 		o = &Options{}
 	}
-	if err := checkNames(a); err != nil {
-		return err
+	var names []string
+	for _, e := range a.PerEstimator {
+		names = append(names, e.Name)
+	}
+	if err := figure.CheckFileNames(names); err != nil {
+		return fmt.Errorf("report: estimators: %w", err)
 	}
 	for _, sub := range []string{"tables", "plots"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
@@ -111,19 +115,6 @@ func Write(ctx context.Context, dir string, a *eval.Analysis, o *Options) error 
 		}
 	}
 	return write("index.md", index(a, o, ts, fs))
-}
-
-// checkNames reports estimators whose file names would collide.
-func checkNames(a *eval.Analysis) error {
-	seen := map[string]string{}
-	for _, e := range a.PerEstimator {
-		f := fileName(e.Name)
-		if other, dup := seen[f]; dup {
-			return fmt.Errorf("report: estimators %q and %q would share the file name %q", other, e.Name, f)
-		}
-		seen[f] = e.Name
-	}
-	return nil
 }
 
 // index returns index.md.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image/color"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -89,6 +90,35 @@ func (f *Figure) Save(write func(file string, b []byte) error) error {
 		if err := write(f.Name+"."+format, b); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// FileName turns a name (an estimator's, say) into a part of a file name:
+// ASCII letters lowered, digits, '-' and '_' kept, anything else '_'.
+func FileName(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r - 'A' + 'a'
+		}
+		return '_'
+	}, s)
+}
+
+// CheckFileNames returns an error naming the first two names that
+// FileName turns into the same file name part: their plots would
+// overwrite each other.
+func CheckFileNames(names []string) error {
+	seen := make(map[string]string, len(names))
+	for _, n := range names {
+		f := FileName(n)
+		if other, dup := seen[f]; dup {
+			return fmt.Errorf("figure: %q and %q would share the file name %q", other, n, f)
+		}
+		seen[f] = n
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image/color"
 	"slices"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/plot"
@@ -99,5 +100,22 @@ func TestRenderUnknownFormat(t *testing.T) {
 	f := &figure.Figure{Name: "x", Panels: []*plot.Plot{plot.New()}, Width: vg.Inch, Height: vg.Inch}
 	if _, err := f.Render("bmp"); err == nil {
 		t.Error("no error for format bmp")
+	}
+}
+
+func TestFileName(t *testing.T) {
+	for in, want := range map[string]string{
+		"cocoa-ppl": "cocoa-ppl", "MSP": "msp", "semantic entropy/2": "semantic_entropy_2", "é_1": "__1",
+	} {
+		if got := figure.FileName(in); got != want {
+			t.Errorf("FileName(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if err := figure.CheckFileNames([]string{"msp", "cocoa-ppl", "self-consistency"}); err != nil {
+		t.Errorf("distinct names: %v", err)
+	}
+	err := figure.CheckFileNames([]string{"msp", "a b", "MSP"})
+	if err == nil || !strings.Contains(err.Error(), `"msp" and "MSP" would share the file name "msp"`) {
+		t.Errorf("colliding names: %v", err)
 	}
 }
