@@ -73,6 +73,36 @@ func OpenTraces(name string, workers int, want func(id string) bool) (*TraceRead
 	return r, nil
 }
 
+// At reads and decodes the group whose line is at loc, as a
+// sampling.Reader checks it, without reading the rest of the file: for a
+// few groups of a large file. It returns an error if the line there is
+// not loc's (its length or CRC-32C differ, or no newline ends it): the
+// file changed since the Location was taken. At does not move All or
+// Lines along the file.
+func (r *TraceReader) At(loc Location) (*sampling.Group, error) {
+	if err := loc.check(true); err != nil {
+		return nil, fmt.Errorf("score: %s: %w", r.name, err)
+	}
+	line := make([]byte, loc.Len+1)
+	if _, err := r.f.ReadAt(line, loc.Offset); err != nil && err != io.EOF {
+		return nil, fmt.Errorf("score: read %s: %w", r.name, err)
+	}
+	if !loc.Matches(line[:loc.Len]) || line[loc.Len] != '\n' {
+		return nil, fmt.Errorf("score: %s: the line at byte %d is not the one scored: the trace file changed since (re-run score)", r.name, loc.Offset)
+	}
+	// A blank line after it, never read, so that the reader does not take
+	// the line for a last line torn by a crash.
+	sr, err := sampling.NewReader(io.MultiReader(bytes.NewReader(r.hline), bytes.NewReader(append(line, '\n'))), r.name)
+	if err != nil {
+		return nil, err
+	}
+	g, err := sr.Next()
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
 // Header returns the file's header.
 func (r *TraceReader) Header() sampling.Header { return r.header }
 

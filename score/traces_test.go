@@ -203,3 +203,51 @@ func TestTraceReaderErrors(t *testing.T) {
 		t.Errorf("hash of a file not read to its end")
 	}
 }
+
+// TestTraceReaderAt reads groups by their Location, without the rest of
+// the file, and refuses a Location the file no longer matches.
+func TestTraceReaderAt(t *testing.T) {
+	dir := t.TempDir()
+	name := fakeTraces(t, t.Context(), dir, &samplingtest.Fake{}, 20, true)
+	_, want, err := sampling.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := score.OpenTraces(name, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var locs []score.Location
+	for l, err := range r.Lines(t.Context()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		locs = append(locs, l.Location)
+	}
+	// Last first, then the first: At does not depend on reading order,
+	// and the last line (followed by nothing) reads like the others.
+	for _, i := range []int{len(locs) - 1, 0, 7} {
+		g, err := r.At(locs[i])
+		if err != nil {
+			t.Fatalf("At(group %d): %v", i, err)
+		}
+		if !reflect.DeepEqual(*g, want[i]) {
+			t.Errorf("At(group %d) = %s, want %s", i, g.Item.ID, want[i].Item.ID)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		loc  score.Location
+		says string
+	}{
+		{"another length", score.Location{Offset: locs[3].Offset, Len: locs[3].Len - 1, CRC32C: locs[3].CRC32C}, "not the one scored"},
+		{"another checksum", score.Location{Offset: locs[3].Offset, Len: locs[3].Len, CRC32C: locs[3].CRC32C + 1}, "not the one scored"},
+		{"past the end", score.Location{Offset: locs[19].Offset + 1<<20, Len: 10, CRC32C: 1}, "not the one scored"},
+		{"zero", score.Location{}, "must be positive"},
+	} {
+		if _, err := r.At(c.loc); err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%s: %v, want an error saying %q", c.name, err, c.says)
+		}
+	}
+	r.Close()
+}

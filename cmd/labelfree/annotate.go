@@ -19,6 +19,7 @@ import (
 	areport "github.com/labelfree/labelfree/annotate/report"
 	"github.com/labelfree/labelfree/annotate/web"
 	"github.com/labelfree/labelfree/llama"
+	"github.com/labelfree/labelfree/sampling"
 	"github.com/labelfree/labelfree/score"
 )
 
@@ -83,7 +84,7 @@ func runAnnotateServe(ctx context.Context, args []string, stdout, stderr io.Writ
 		return err
 	}
 	spec := sampleSpec{Estimator: c.Filter.Estimator, N: *size, Seed: *seed, Quantiles: *quantiles}
-	drawn, err := drawSample(c.path(scoresFile), &spec)
+	drawn, locs, err := drawSample(c.path(scoresFile), &spec)
 	if err != nil {
 		return err
 	}
@@ -99,7 +100,7 @@ func runAnnotateServe(ctx context.Context, args []string, stdout, stderr io.Writ
 		defer m.Close()
 		tt = m
 	}
-	items, err := sampleItems(ctx, c.path(tracesFile), drawn, &spec, tt)
+	items, err := sampleItems(ctx, c.path(tracesFile), drawn, locs, &spec, tt)
 	if err != nil {
 		return err
 	}
@@ -169,14 +170,16 @@ type sampleRecord struct {
 	Quantile int     `json:"quantile"` // 0 is the least uncertain
 }
 
-// drawSample reads the score file and draws spec's sample into spec.Items.
-func drawSample(scores string, spec *sampleSpec) ([]annotate.Candidate, error) {
+// drawSample reads the score file and draws spec's sample into spec.Items;
+// locs has the trace-line Location of each drawn group the score file
+// knows it of.
+func drawSample(scores string, spec *sampleSpec) (drawn []annotate.Candidate, locs map[string]score.Location, err error) {
 	h, recs, err := score.ReadFile(scores)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !slices.Contains(h.Estimators, spec.Estimator) {
-		return nil, fmt.Errorf("%w: estimator %q is not in %s (it has %s)", errUsage, spec.Estimator, scores, strings.Join(h.Estimators, ", "))
+		return nil, nil, fmt.Errorf("%w: estimator %q is not in %s (it has %s)", errUsage, spec.Estimator, scores, strings.Join(h.Estimators, ", "))
 	}
 	var cands []annotate.Candidate
 	for i := range recs {
@@ -191,7 +194,7 @@ func drawSample(scores string, spec *sampleSpec) ([]annotate.Candidate, error) {
 		cands = append(cands, annotate.Candidate{ID: r.ID, Class: r.Class, U: s.Value})
 	}
 	if len(cands) == 0 {
-		return nil, fmt.Errorf("annotate: no group of %s has a parsed answer and a %s score to draw from", scores, spec.Estimator)
+		return nil, nil, fmt.Errorf("annotate: no group of %s has a parsed answer and a %s score to draw from", scores, spec.Estimator)
 	}
 	quantile := make(map[string]int, len(cands))
 	strata, members := annotate.Stratify(cands, spec.Quantiles)
@@ -200,17 +203,23 @@ func drawSample(scores string, spec *sampleSpec) ([]annotate.Candidate, error) {
 			quantile[m.ID] = st.Quantile
 		}
 	}
-	drawn := annotate.Draw(cands, spec.N, spec.Seed, spec.Quantiles)
+	drawn = annotate.Draw(cands, spec.N, spec.Seed, spec.Quantiles)
 	sum, err := score.FileSHA256(scores)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	locs = make(map[string]score.Location, len(drawn))
+	for i := range recs {
+		if l := recs[i].Location; l != (score.Location{}) {
+			locs[recs[i].ID] = l
+		}
 	}
 	spec.Labelfree, spec.Version, spec.Scores, spec.ScoresSHA256 = "annotation-sample", 1, scores, sum
 	spec.Items = make([]sampleRecord, len(drawn))
 	for i, d := range drawn {
 		spec.Items[i] = sampleRecord{ID: d.ID, Class: d.Class, U: d.U, Quantile: quantile[d.ID]}
 	}
-	return drawn, nil
+	return drawn, locs, nil
 }
 
 // recordSample writes spec to name, or, if name exists, checks that it
@@ -243,34 +252,58 @@ func recordSample(name string, spec *sampleSpec) error {
 }
 
 // sampleItems reads the drawn groups' traces and makes the page's items,
-// in the order drawn.
-func sampleItems(ctx context.Context, traces string, drawn []annotate.Candidate, spec *sampleSpec, tt web.TokenTexter) ([]web.Item, error) {
+// in the order drawn: each line by its Location when the score file gave
+// every drawn group one, else in one pass over the trace file.
+func sampleItems(ctx context.Context, traces string, drawn []annotate.Candidate, locs map[string]score.Location, spec *sampleSpec, tt web.TokenTexter) ([]web.Item, error) {
 	at := make(map[string]int, len(drawn))
+	located := true
 	for i, d := range drawn {
 		at[d.ID] = i
+		_, ok := locs[d.ID]
+		located = located && ok
 	}
-	tr, err := score.OpenTraces(traces, 0, func(id string) bool { _, ok := at[id]; return ok })
+	want := func(id string) bool { _, ok := at[id]; return ok }
+	tr, err := score.OpenTraces(traces, 0, want)
 	if err != nil {
 		return nil, err
 	}
 	defer tr.Close()
 	items := make([]web.Item, len(drawn))
-	found := 0
+	add := func(g *sampling.Group) error {
+		i, ok := at[g.Item.ID]
+		if !ok {
+			return nil
+		}
+		var err error
+		items[i], err = web.NewItem(g, drawn[i], spec.Estimator, spec.Items[i].Quantile, tt)
+		delete(at, g.Item.ID)
+		return err
+	}
+	if located {
+		for _, d := range drawn {
+			g, err := tr.At(locs[d.ID])
+			if err != nil {
+				return nil, err
+			}
+			if g.Item.ID != d.ID {
+				return nil, fmt.Errorf("annotate: %s holds group %q where the scores place %q: the trace file changed since it was scored (re-run score)", traces, g.Item.ID, d.ID)
+			}
+			if err := add(g); err != nil {
+				return nil, err
+			}
+		}
+		return items, nil
+	}
 	for g, err := range tr.All(ctx) {
+		if err == nil {
+			err = add(g)
+		}
 		if err != nil {
 			return nil, err
 		}
-		i, ok := at[g.Item.ID]
-		if !ok {
-			continue
-		}
-		if items[i], err = web.NewItem(g, drawn[i], spec.Estimator, spec.Items[i].Quantile, tt); err != nil {
-			return nil, err
-		}
-		found++
 	}
-	if found != len(drawn) {
-		return nil, fmt.Errorf("annotate: %d drawn groups are not in %s: were the scores made from another trace file?", len(drawn)-found, traces)
+	if len(at) > 0 {
+		return nil, fmt.Errorf("annotate: %d drawn groups are not in %s: were the scores made from another trace file?", len(at), traces)
 	}
 	return items, nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -110,6 +111,30 @@ func TestAnnotateServe(t *testing.T) {
 	if code, stdout, stderr := runArgs(t, "run", "--config", cfg); code != 0 {
 		t.Fatalf("run: exit %d\n%s%s", code, stdout, stderr)
 	}
+	// The drawn traces read by their locations equal those of a scan of
+	// the trace file (a score file without locations).
+	c, err := loadConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.defaults()
+	spec := sampleSpec{Estimator: c.Filter.Estimator, N: 6, Seed: 1, Quantiles: 4}
+	drawn, locs, err := drawSample(c.path(scoresFile), &spec)
+	if err != nil || len(locs) != 20 {
+		t.Fatalf("drawSample: %v, %d locations", err, len(locs))
+	}
+	byLoc, err := sampleItems(t.Context(), c.path(tracesFile), drawn, locs, &spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byScan, err := sampleItems(t.Context(), c.path(tracesFile), drawn, nil, &spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(byLoc) != 6 || !reflect.DeepEqual(byLoc, byScan) {
+		t.Errorf("items by location and by scan differ:\n%+v\n%+v", byLoc, byScan)
+	}
+
 	base, stop := serve(t, "--config", cfg, "--sample", "6")
 	if page := get(t, base+"/a/ann1/"); !strings.Contains(page, "Trace 1 of 6") {
 		t.Fatalf("the annotator's first page:\n%s", page)
