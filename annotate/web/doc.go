@@ -4,8 +4,9 @@
 // A Server shows each annotator the same drawn traces (see annotate.Draw)
 // in the same order: the question, the reasoning and the answer of the
 // greedy trace r0. The annotator says whether the answer is correct and
-// how sound the reasoning is (1 to 5), with an optional comment. Every
-// change is posted at once and appended to the annotator's own ratings
+// how sound the reasoning is (1 to 5), with an optional comment. Once both
+// are chosen, the rating and every later change are posted at once (a
+// rating needs both) and appended to the annotator's own ratings
 // file through an annotate.Writer, which syncs it to disk before the page
 // is told it was saved; reopening the page resumes at the first trace not
 // yet rated. The model's uncertainty and its token-level confidence (each
